@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared types: the validated configuration and its defaults. */
+#ifndef ACCEPTD_H
+#define ACCEPTD_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define SERVICE_NAME_MAX 64
+
+/* Defaults: the one place they are defined (documented in etc/acceptd.conf and the README). */
+#define DEFAULT_MAX_CONNECTIONS 4096 /* concurrent children */
+#define DEFAULT_SHUTDOWN_TIMEOUT 10  /* seconds */
+#define DEFAULT_BACKLOG 128          /* listen() queue */
+#define DEFAULT_LOG_LEVEL LOG_INFO
+
+/* daemon.log_connections */
+enum log_conn {
+	LOG_CONN_BOTH, /* one entry at accept, one at end */
+	LOG_CONN_END,  /* one entry at end, carrying every field */
+	LOG_CONN_NONE,
+};
+
+/* One service: where it listens and what it runs. */
+struct service {
+	char name[SERVICE_NAME_MAX + 1];
+	int builtin;           /* enum builtin, see builtin.h */
+	unsigned port;         /* default port for listen entries without one; 0 if unset */
+	int backlog;
+	size_t nlisten;
+	struct addr *listen;   /* every entry has its port filled in */
+};
+
+/* A whole, validated configuration. Owned by one user; freed with conf_free(). */
+struct conf {
+	char *path;            /* file it was read from */
+	int max_connections;
+	int shutdown_timeout;  /* seconds */
+	int log_level;         /* LOG_* from syslog.h */
+	int log_connections;   /* enum log_conn */
+	char *pidfile;         /* NULL: none configured */
+	size_t nservices;
+	struct service *services;
+};
+
+#endif

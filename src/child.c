@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* One connection's child: resolve, log, serve, _exit; and what it reports to the parent. */
+#include "child.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "sig.h"
+#include "util.h"
+
+int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
+		const struct addr *peer, const struct addr *local, const char *host, pid_t pid)
+{
+	int n = 0;
+
+	addr_host(peer, t->raddr, sizeof(t->raddr));
+	addr_host(local, t->laddr, sizeof(t->laddr));
+	snprintf(t->rport, sizeof(t->rport), "%u", addr_port(peer));
+	snprintf(t->lport, sizeof(t->lport), "%u", addr_port(local));
+	snprintf(t->pid, sizeof(t->pid), "%ld", (long)pid);
+	f[n++] = (struct log_field){ "ACCEPTD_SERVICE", service };
+	f[n++] = (struct log_field){ "REMOTE_ADDR", t->raddr };
+	f[n++] = (struct log_field){ "REMOTE_PORT", t->rport };
+	if (host && *host)
+		f[n++] = (struct log_field){ "REMOTE_HOST", host };
+	f[n++] = (struct log_field){ "LOCAL_ADDR", t->laddr };
+	f[n++] = (struct log_field){ "LOCAL_PORT", t->lport };
+	f[n++] = (struct log_field){ "CHILD_PID", t->pid };
+	return n;
+}
+
+/* Best effort: a lost report only thins out the connection-ended entry. */
+static void child_report(int fd, struct child_report *r)
+{
+	r->pid = getpid();
+	while (send(fd, r, sizeof(*r), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* The peer's name, sanitised, or "" when it has none. Runs in the child, so DNS stalls only this connection. */
+static void child_resolve(const struct addr *peer, char *host, size_t len)
+{
+	char name[NI_MAXHOST];
+	size_t n;
+
+	host[0] = '\0';
+	if (getnameinfo(&peer->u.sa, peer->len, name, sizeof(name), NULL, 0, NI_NAMEREQD) != 0)
+		return;
+	str_sanitize(name);
+	/* Longer than any DNS name (253): cut, the report has a fixed size. */
+	n = strnlen(name, len - 1);
+	memcpy(host, name, n);
+	host[n] = '\0';
+}
+
+void child_main(const struct conn *c, int report_fd, int log_accepted, const int *close_fds,
+		size_t nclose)
+{
+	struct log_field f[CONN_FIELDS];
+	struct builtin_stats st = { 0, 0 };
+	struct child_report r;
+	struct conn_text t;
+	char host[sizeof(r.host)];
+	int n, rc;
+	size_t i;
+
+	sig_child_reset();
+	log_child();
+	for (i = 0; i < nclose; i++)
+		close(close_fds[i]);
+
+	child_resolve(&c->peer, host, sizeof(host));
+	if (host[0]) {
+		memset(&r, 0, sizeof(r));
+		r.type = REPORT_HOST;
+		memcpy(r.host, host, sizeof(r.host));
+		child_report(report_fd, &r);
+	}
+	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, host, getpid());
+	if (log_accepted)
+		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s",
+			  host[0] ? host : t.raddr, t.raddr, t.rport, c->svc->name, t.laddr, t.lport);
+
+	rc = builtin_serve(c->svc->builtin, c->fd, &st);
+	if (rc < 0)
+		log_warn("%s: connection from [%s]:%s", c->svc->name, t.raddr, t.rport);
+
+	memset(&r, 0, sizeof(r));
+	r.type = REPORT_END;
+	r.bytes_in = st.bytes_in;
+	r.bytes_out = st.bytes_out;
+	child_report(report_fd, &r);
+	_exit(rc < 0 ? 1 : 0);
+}

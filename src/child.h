@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* One connection's child: resolve, log, serve, _exit; and what it reports to the parent. */
+#ifndef ACCEPTD_CHILD_H
+#define ACCEPTD_CHILD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "acceptd.h"
+#include "log.h"
+
+/* What the parent knows of a connection when it forks. */
+struct conn {
+	const struct service *svc;
+	int fd;
+	struct addr peer;       /* IPv4-mapped already turned into IPv4 */
+	struct addr local;
+};
+
+/* A child's datagram to the parent over the report socket. */
+enum { REPORT_HOST = 1, REPORT_END = 2 };
+struct child_report {
+	pid_t pid;
+	int type;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	char host[256];         /* REPORT_HOST: sanitised name, "" when there is none */
+};
+
+/* Buffers behind the fields conn_fields() fills in. */
+struct conn_text {
+	char raddr[ADDR_HOSTLEN];
+	char rport[8];
+	char laddr[ADDR_HOSTLEN];
+	char lport[8];
+	char pid[16];
+};
+
+#define CONN_FIELDS 7 /* fields conn_fields() may fill */
+
+/* Fill F with the connection fields of design §6 (HOST may be NULL); returns how many. */
+int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
+		const struct addr *peer, const struct addr *local, const char *host, pid_t pid);
+
+/*
+ * Runs in the forked child and never returns: reset signals, close the
+ * parent's descriptors CLOSE_FDS, resolve the peer, log, serve, report to
+ * REPORT_FD, _exit(). LOG_ACCEPTED: log the connection-accepted entry.
+ */
+void child_main(const struct conn *c, int report_fd, int log_accepted, const int *close_fds,
+		size_t nclose) __attribute__((noreturn));
+
+#endif

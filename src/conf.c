@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: MIT */
+/* libconfig file to a new, validated struct conf; pure: no sockets, no logging, never exits. */
+#include "conf.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "builtin.h"
+#include "log.h"
+#include "util.h"
+
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+#define LABEL_MAX (sizeof("services[]") + SERVICE_NAME_MAX + 1) /* also fits "services[#N]" */
+#define SHOW_MAX 80 /* bytes of a user's string quoted in a message */
+
+/* What a key must hold; the type check and its message come from this. */
+enum kind {
+	KIND_INT,     /* CONFIG_TYPE_INT or _INT64, range-checked as 64-bit */
+	KIND_STRING,
+	KIND_STRINGS, /* array or list of strings */
+	KIND_GROUP,
+	KIND_GROUPS,  /* list (or array) of groups */
+};
+
+/* One known key of a group: unknown keys are errors, so this is also the schema. */
+struct key {
+	const char *name;
+	enum kind kind;
+	int required;
+	long long min, max; /* KIND_INT: accepted range */
+	int def;            /* value when absent (documented in etc/acceptd.conf) */
+};
+
+/* The one table of keys, ranges and defaults. */
+static const struct key top_keys[] = {
+	{ "daemon", KIND_GROUP, 0, 0, 0, 0 },
+	{ "services", KIND_GROUPS, 1, 0, 0, 0 },
+};
+
+static const struct key daemon_keys[] = {
+	{ "max_connections", KIND_INT, 0, 1, 1000000, DEFAULT_MAX_CONNECTIONS },
+	{ "shutdown_timeout", KIND_INT, 0, 0, 3600, DEFAULT_SHUTDOWN_TIMEOUT },
+	{ "log_level", KIND_STRING, 0, 0, 0, DEFAULT_LOG_LEVEL },
+	{ "log_connections", KIND_STRING, 0, 0, 0, LOG_CONN_BOTH },
+	{ "pidfile", KIND_STRING, 0, 0, 0, 0 },
+};
+
+static const struct key service_keys[] = {
+	{ "name", KIND_STRING, 1, 0, 0, 0 },
+	{ "listen", KIND_STRINGS, 1, 0, 0, 0 },
+	/* Required only when a listen entry has no port of its own; checked by hand. */
+	{ "port", KIND_INT, 0, 1, 65535, 0 },
+	{ "backlog", KIND_INT, 0, 1, 65535, DEFAULT_BACKLOG },
+	{ "builtin", KIND_STRING, 1, 0, 0, 0 },
+};
+
+static const char *const log_conn_names[] = {
+	[LOG_CONN_BOTH] = "both",
+	[LOG_CONN_END] = "end",
+	[LOG_CONN_NONE] = "none",
+};
+
+/* A group being checked: its setting (NULL when absent), its keys, and how messages name it. */
+struct group {
+	const config_setting_t *s;
+	const struct key *keys;
+	size_t nkeys;
+	char label[LABEL_MAX]; /* "", "daemon", "services[echo]" or "services[#2]" */
+};
+
+/* A parsed listen entry and where it was written, for the conflict check. */
+struct listen_src {
+	size_t svc; /* index in conf->services */
+	size_t idx; /* index in that service's listen array */
+	const config_setting_t *s;
+};
+
+/* State of one conf_load() call. Settings point into the config_t, alive until the end. */
+struct ctx {
+	const char *path;   /* main file, as given */
+	const char *incdir; /* where libconfig opens @include files; NULL: the cwd */
+	struct conf_errors *errs;
+	size_t nerr;        /* problems this call found */
+	int nomem;
+	int read_errno;     /* why the main file could not be read, or 0 */
+	struct listen_src *ls;
+	size_t nls;
+	const config_setting_t **names; /* per service: its name, when valid and unique */
+};
+
+static void errs_add(struct ctx *c, char *msg)
+{
+	char **v;
+
+	if (!msg) {
+		c->nomem = 1;
+		return;
+	}
+	v = realloc(c->errs->msg, (c->errs->n + 1) * sizeof(*v));
+	if (!v) {
+		free(msg);
+		c->nomem = 1;
+		return;
+	}
+	v[c->errs->n++] = msg;
+	c->errs->msg = v;
+	c->nerr++;
+}
+
+/*
+ * "FILE:LINE". libconfig names an included file as written in @include, but
+ * opens it under the include dir (even when absolute), so name it that way.
+ */
+static char *loc_new(const struct ctx *c, const char *file, unsigned line)
+{
+	const char *sep;
+	char *loc;
+	int rc;
+
+	if (!file)
+		file = c->path;
+	/* The root group has line 0: point at the top of the file. */
+	if (line == 0)
+		line = 1;
+	if (c->incdir && strcmp(file, c->path) != 0) {
+		sep = c->incdir[strlen(c->incdir) - 1] == '/' ? "" : "/";
+		rc = asprintf(&loc, "%s%s%s:%u", c->incdir, sep, file, line);
+	} else {
+		rc = asprintf(&loc, "%s:%u", file, line);
+	}
+	return rc < 0 ? NULL : loc;
+}
+
+static char *loc_setting(const struct ctx *c, const config_setting_t *s)
+{
+	return loc_new(c, config_setting_source_file(s), config_setting_source_line(s));
+}
+
+/* Append "FILE:LINE: LABEL.KEY: message" for setting S; LABEL or KEY may be NULL or "". */
+static void __attribute__((format(printf, 5, 6)))
+conf_error(struct ctx *c, const config_setting_t *s, const char *label, const char *key,
+	   const char *fmt, ...)
+{
+	char *loc, *msg = NULL, *line = NULL;
+	int has_label = label && *label, has_key = key && *key;
+	va_list ap;
+	int rc;
+
+	loc = loc_setting(c, s);
+	if (!loc)
+		goto fail;
+	va_start(ap, fmt);
+	rc = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		msg = NULL;
+		goto fail;
+	}
+	if (asprintf(&line, "%s: %s%s%s: %s", loc, has_label ? label : "",
+		     has_label && has_key ? "." : "", has_key ? key : "", msg) < 0)
+		line = NULL;
+fail:
+	/* errs_add() takes a NULL line as out of memory. */
+	errs_add(c, line);
+	free(msg);
+	free(loc);
+}
+
+/* A user's string fit to quote in one message line: control bytes become '?', long ones are cut. */
+static const char *show(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < len - 1; i++)
+		buf[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
+	buf[i] = '\0';
+	if (s[i] && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "nothing";
+	}
+}
+
+static int kind_match(enum kind kind, int type)
+{
+	switch (kind) {
+	case KIND_INT:
+		return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
+	case KIND_STRING:
+		return type == CONFIG_TYPE_STRING;
+	case KIND_STRINGS:
+	case KIND_GROUPS:
+		return type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST;
+	case KIND_GROUP:
+		return type == CONFIG_TYPE_GROUP;
+	}
+	return 0;
+}
+
+static const char *kind_name(enum kind kind)
+{
+	switch (kind) {
+	case KIND_INT:
+		return "an integer";
+	case KIND_STRING:
+		return "a string";
+	case KIND_STRINGS:
+		return "an array of strings";
+	case KIND_GROUP:
+		return "a group";
+	case KIND_GROUPS:
+		return "a list of groups";
+	}
+	return "?";
+}
+
+/* NAME's entry in G's table; NAME is always one of ours. */
+static const struct key *group_key(const struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->nkeys; i++)
+		if (strcmp(g->keys[i].name, name) == 0)
+			return &g->keys[i];
+	return NULL;
+}
+
+static int group_default(const struct group *g, const char *name)
+{
+	const struct key *k = group_key(g, name);
+
+	return k ? k->def : 0;
+}
+
+/* A typo must not be ignored silently: every member must be in the table. */
+static void group_check_unknown(struct ctx *c, const struct group *g)
+{
+	const config_setting_t *m;
+	const char *name;
+	int i, n;
+
+	if (!g->s)
+		return;
+	n = config_setting_length(g->s);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(g->s, (unsigned)i);
+		name = config_setting_name(m);
+		if (name && !group_key(g, name))
+			conf_error(c, m, g->label, name, "unknown key");
+	}
+}
+
+/*
+ * The member NAME of G if present and of the right type, else NULL. libconfig's
+ * lookups cannot tell missing from mistyped, so look at the member itself.
+ */
+static const config_setting_t *group_get(struct ctx *c, const struct group *g, const char *name)
+{
+	const struct key *k = group_key(g, name);
+	const config_setting_t *s;
+
+	if (!k || !g->s)
+		return NULL;
+	s = config_setting_get_member(g->s, name);
+	if (!s) {
+		if (k->required)
+			conf_error(c, g->s, g->label, name, "missing required key");
+		return NULL;
+	}
+	if (!kind_match(k->kind, config_setting_type(s))) {
+		conf_error(c, s, g->label, name, "expected %s, got %s", kind_name(k->kind),
+			   type_name(config_setting_type(s)));
+		return NULL;
+	}
+	return s;
+}
+
+/* Integer NAME of G into *OUT (the default when absent). Returns 1 if set, 0 if absent, -1 if bad. */
+static int group_int(struct ctx *c, const struct group *g, const char *name, int *out)
+{
+	const struct key *k = group_key(g, name);
+	const config_setting_t *s;
+	long long v;
+
+	if (!k)
+		return -1;
+	*out = k->def;
+	if (!g->s || !config_setting_get_member(g->s, name))
+		return 0;
+	s = group_get(c, g, name);
+	if (!s)
+		return -1;
+	if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else
+		v = config_setting_get_int(s);
+	if (v < k->min || v > k->max) {
+		conf_error(c, s, g->label, name, "%lld is out of range (%lld-%lld)", v, k->min,
+			   k->max);
+		return -1;
+	}
+	*out = (int)v;
+	return 1;
+}
+
+static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
+{
+	struct group g = { s, daemon_keys, ARRAY_SIZE(daemon_keys), "daemon" };
+	char buf[SHOW_MAX];
+	const config_setting_t *v;
+	const char *str;
+	int i;
+
+	group_check_unknown(c, &g);
+	group_int(c, &g, "max_connections", &conf->max_connections);
+	group_int(c, &g, "shutdown_timeout", &conf->shutdown_timeout);
+
+	conf->log_level = group_default(&g, "log_level");
+	v = group_get(c, &g, "log_level");
+	if (v) {
+		str = config_setting_get_string(v);
+		i = log_level_parse(str);
+		if (i < 0)
+			conf_error(c, v, g.label, "log_level",
+				   "\"%s\" is not one of debug, info, notice, warning, err",
+				   show(str, buf, sizeof(buf)));
+		else
+			conf->log_level = i;
+	}
+
+	conf->log_connections = group_default(&g, "log_connections");
+	v = group_get(c, &g, "log_connections");
+	if (v) {
+		str = config_setting_get_string(v);
+		for (i = 0; i < (int)ARRAY_SIZE(log_conn_names); i++)
+			if (strcmp(str, log_conn_names[i]) == 0)
+				break;
+		if (i == (int)ARRAY_SIZE(log_conn_names))
+			conf_error(c, v, g.label, "log_connections",
+				   "\"%s\" is not one of both, end, none",
+				   show(str, buf, sizeof(buf)));
+		else
+			conf->log_connections = i;
+	}
+
+	v = group_get(c, &g, "pidfile");
+	if (v) {
+		str = config_setting_get_string(v);
+		/* The daemon may chdir("/"); a relative path would then mean something else. */
+		if (str[0] != '/') {
+			conf_error(c, v, g.label, "pidfile", "\"%s\" is not an absolute path",
+				   show(str, buf, sizeof(buf)));
+		} else {
+			conf->pidfile = strdup(str);
+			if (!conf->pidfile)
+				c->nomem = 1;
+		}
+	}
+}
+
+/* Check the name; when it is valid and unique, store it and name the service by it from now on. */
+static void service_name(struct ctx *c, struct group *g, struct conf *conf, size_t idx)
+{
+	struct service *sv = &conf->services[idx];
+	const config_setting_t *v;
+	char buf[SHOW_MAX], *first;
+	const char *name;
+	size_t i, len;
+
+	v = group_get(c, g, "name");
+	if (!v)
+		return;
+	name = config_setting_get_string(v);
+	len = strlen(name);
+	if (len == 0) {
+		conf_error(c, v, g->label, "name", "must not be empty");
+		return;
+	}
+	if (len > SERVICE_NAME_MAX) {
+		conf_error(c, v, g->label, "name", "too long (%zu characters, at most %d)", len,
+			   SERVICE_NAME_MAX);
+		return;
+	}
+	if (name[strspn(name, NAME_CHARS)]) {
+		conf_error(c, v, g->label, "name", "\"%s\" may only contain A-Z a-z 0-9 _ . -",
+			   show(name, buf, sizeof(buf)));
+		return;
+	}
+	for (i = 0; i < idx; i++) {
+		if (!c->names[i] || strcmp(conf->services[i].name, name) != 0)
+			continue;
+		first = loc_setting(c, c->names[i]);
+		if (!first) {
+			c->nomem = 1;
+			return;
+		}
+		conf_error(c, v, g->label, "name", "duplicate service name \"%s\" (first at %s)",
+			   name, first);
+		free(first);
+		return;
+	}
+	memcpy(sv->name, name, len + 1);
+	c->names[idx] = v;
+	snprintf(g->label, sizeof(g->label), "services[%s]", name);
+}
+
+static void service_listen(struct ctx *c, const struct group *g, struct conf *conf, size_t idx)
+{
+	struct service *sv = &conf->services[idx];
+	const config_setting_t *v, *e;
+	struct listen_src *ls;
+	char buf[SHOW_MAX];
+	const char *str;
+	int i, n, has_port;
+
+	v = group_get(c, g, "listen");
+	if (!v)
+		return;
+	n = config_setting_length(v);
+	if (n == 0) {
+		conf_error(c, v, g->label, "listen", "must not be empty");
+		return;
+	}
+	sv->listen = calloc((size_t)n, sizeof(*sv->listen));
+	ls = realloc(c->ls, (c->nls + (size_t)n) * sizeof(*ls));
+	if (!sv->listen || !ls) {
+		if (ls)
+			c->ls = ls;
+		c->nomem = 1;
+		return;
+	}
+	c->ls = ls;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(v, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_error(c, e, g->label, "listen", "expected a string, got %s",
+				   type_name(config_setting_type(e)));
+			continue;
+		}
+		str = config_setting_get_string(e);
+		if (addr_parse(str, &sv->listen[sv->nlisten], &has_port) < 0) {
+			conf_error(c, e, g->label, "listen",
+				   "\"%s\" is not a numeric IPv4 or IPv6 address with an optional port",
+				   show(str, buf, sizeof(buf)));
+			continue;
+		}
+		c->ls[c->nls].svc = idx;
+		c->ls[c->nls].idx = sv->nlisten;
+		c->ls[c->nls].s = e;
+		c->nls++;
+		sv->nlisten++;
+	}
+}
+
+static void service_load(struct ctx *c, const config_setting_t *s, struct conf *conf, size_t idx)
+{
+	struct group g = { s, service_keys, ARRAY_SIZE(service_keys), "" };
+	struct service *sv = &conf->services[idx];
+	char host[ADDR_HOSTLEN], known[128];
+	const config_setting_t *v;
+	const char *str;
+	size_t i, len;
+	int rc, port, b;
+
+	snprintf(g.label, sizeof(g.label), "services[#%zu]", idx + 1);
+	service_name(c, &g, conf, idx);
+	group_check_unknown(c, &g);
+	service_listen(c, &g, conf, idx);
+
+	/* addr_parse() never gives port 0 with a port, so 0 means "take the service's". */
+	rc = group_int(c, &g, "port", &port);
+	if (rc > 0)
+		sv->port = (unsigned)port;
+	for (i = 0; i < sv->nlisten; i++) {
+		if (addr_port(&sv->listen[i]))
+			continue;
+		if (rc > 0) {
+			addr_set_port(&sv->listen[i], sv->port);
+		} else if (rc == 0) {
+			conf_error(c, s, g.label, "port",
+				   "missing required key (listen entry \"%s\" has no port)",
+				   addr_host(&sv->listen[i], host, sizeof(host)));
+			rc = -1; /* once per service */
+		}
+	}
+
+	group_int(c, &g, "backlog", &sv->backlog);
+
+	v = group_get(c, &g, "builtin");
+	if (v) {
+		str = config_setting_get_string(v);
+		b = builtin_find(str);
+		if (b < 0) {
+			known[0] = '\0';
+			for (b = 0; b < BUILTIN_MAX; b++) {
+				len = strlen(known);
+				snprintf(known + len, sizeof(known) - len, "%s%s", b ? ", " : "",
+					 builtin_name(b));
+			}
+			conf_error(c, v, g.label, "builtin", "\"%s\" is not a known builtin (known: %s)",
+				   show(str, host, sizeof(host)), known);
+		} else {
+			sv->builtin = b;
+		}
+	}
+}
+
+static void services_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
+{
+	const config_setting_t *e;
+	char label[LABEL_MAX];
+	int i, n;
+
+	n = config_setting_length(s);
+	if (n == 0) {
+		conf_error(c, s, NULL, "services", "must not be empty");
+		return;
+	}
+	conf->services = calloc((size_t)n, sizeof(*conf->services));
+	c->names = calloc((size_t)n, sizeof(*c->names));
+	if (!conf->services || !c->names) {
+		c->nomem = 1;
+		return;
+	}
+	conf->nservices = (size_t)n;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			snprintf(label, sizeof(label), "services[#%d]", i + 1);
+			conf_error(c, e, label, NULL, "expected a group, got %s",
+				   type_name(config_setting_type(e)));
+			continue;
+		}
+		service_load(c, e, conf, (size_t)i);
+	}
+}
+
+/* "services[echo]" or "services[#2]", as messages name service I. */
+static const char *service_label(const struct conf *conf, size_t i, char *buf, size_t len)
+{
+	if (conf->services[i].name[0])
+		snprintf(buf, len, "services[%s]", conf->services[i].name);
+	else
+		snprintf(buf, len, "services[#%zu]", i + 1);
+	return buf;
+}
+
+/* No two entries, in one service or across services, may claim one address:port. */
+static void conflicts_check(struct ctx *c, const struct conf *conf)
+{
+	char label[LABEL_MAX], other[LABEL_MAX], sa[ADDR_STRLEN], sb[ADDR_STRLEN], *loc;
+	const struct addr *a, *b;
+	const struct service *sv;
+	size_t i, j;
+
+	for (j = 0; j < c->nls; j++) {
+		b = &conf->services[c->ls[j].svc].listen[c->ls[j].idx];
+		if (!addr_port(b))
+			continue;
+		for (i = 0; i < j; i++) {
+			sv = &conf->services[c->ls[i].svc];
+			a = &sv->listen[c->ls[i].idx];
+			if (!addr_port(a) || !addr_conflict(a, b))
+				continue;
+			loc = loc_setting(c, c->ls[i].s);
+			if (!loc) {
+				c->nomem = 1;
+				return;
+			}
+			if (sv->name[0])
+				snprintf(other, sizeof(other), "\"%s\"", sv->name);
+			else
+				snprintf(other, sizeof(other), "#%zu", c->ls[i].svc + 1);
+			conf_error(c, c->ls[j].s, service_label(conf, c->ls[j].svc, label, sizeof(label)),
+				   "listen", "%s conflicts with %s of service %s (%s)",
+				   addr_format(b, sb, sizeof(sb)), addr_format(a, sa, sizeof(sa)), other,
+				   loc);
+			free(loc);
+			break;
+		}
+	}
+}
+
+/* Why PATH could not be read: libconfig's errno is not reliable (a directory leaves 0). */
+static int file_errno(const char *path)
+{
+	FILE *f;
+	int err;
+
+	f = fopen(path, "re");
+	if (!f)
+		return errno;
+	errno = 0;
+	err = getc(f) == EOF && ferror(f) && errno ? errno : EIO;
+	fclose(f);
+	return err;
+}
+
+static void read_error(struct ctx *c, const config_t *cfg)
+{
+	const char *text = config_error_text(cfg);
+	char *loc, *line;
+
+	if (!config_error_file(cfg)) {
+		c->read_errno = file_errno(c->path);
+		if (asprintf(&line, "%s: cannot read: %s", c->path, strerror(c->read_errno)) < 0)
+			line = NULL;
+		errs_add(c, line);
+		return;
+	}
+	loc = loc_new(c, config_error_file(cfg), (unsigned)config_error_line(cfg));
+	if (!loc) {
+		c->nomem = 1;
+		return;
+	}
+	if (!text)
+		text = "syntax error";
+	/* Most of libconfig's texts are just "syntax error"; do not say it twice. */
+	if (strcmp(text, "syntax error") == 0)
+		text = NULL;
+	if (asprintf(&line, "%s: syntax error%s%s", loc, text ? ": " : "", text ? text : "") < 0)
+		line = NULL;
+	errs_add(c, line);
+	free(loc);
+}
+
+struct conf *conf_load(const char *path, struct conf_errors *errs)
+{
+	struct ctx c = { .path = path, .errs = errs };
+	struct group root = { NULL, top_keys, ARRAY_SIZE(top_keys), "" };
+	const config_setting_t *v;
+	struct conf *conf = NULL;
+	const char *slash;
+	char *dir = NULL, *line;
+	config_t cfg;
+	int err;
+
+	config_init(&cfg);
+	/* @include is relative to the include dir, whose default is the cwd ("/" under systemd). */
+	slash = strrchr(path, '/');
+	if (slash) {
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+		if (!dir) {
+			c.nomem = 1;
+			goto fail;
+		}
+		config_set_include_dir(&cfg, dir);
+		c.incdir = dir;
+	}
+	if (!config_read_file(&cfg, path)) {
+		read_error(&c, &cfg);
+		goto fail;
+	}
+
+	conf = calloc(1, sizeof(*conf));
+	if (!conf || !(conf->path = strdup(path))) {
+		c.nomem = 1;
+		goto fail;
+	}
+	root.s = config_root_setting(&cfg);
+	group_check_unknown(&c, &root);
+	/* Called without a daemon group too: it applies the defaults. */
+	daemon_load(&c, group_get(&c, &root, "daemon"), conf);
+	v = group_get(&c, &root, "services");
+	if (v)
+		services_load(&c, v, conf);
+	if (!c.nomem)
+		conflicts_check(&c, conf);
+	if (c.nerr || c.nomem)
+		goto fail;
+
+	free(c.names);
+	free(c.ls);
+	config_destroy(&cfg);
+	free(dir);
+	return conf;
+
+fail:
+	if (c.nomem) {
+		line = NULL;
+		if (asprintf(&line, "%s: out of memory", path) < 0)
+			line = NULL;
+		errs_add(&c, line);
+	}
+	err = c.nomem ? ENOMEM : c.read_errno ? c.read_errno : EINVAL;
+	conf_free(conf);
+	free(c.names);
+	free(c.ls);
+	config_destroy(&cfg);
+	free(dir);
+	errno = err;
+	return NULL;
+}
+
+void conf_free(struct conf *conf)
+{
+	size_t i;
+
+	if (!conf)
+		return;
+	for (i = 0; i < conf->nservices; i++)
+		free(conf->services[i].listen);
+	free(conf->services);
+	free(conf->pidfile);
+	free(conf->path);
+	free(conf);
+}
+
+void conf_errors_clear(struct conf_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->n = 0;
+}
+
+void conf_print(const struct conf *conf, FILE *f)
+{
+	char buf[ADDR_STRLEN];
+	const struct service *sv;
+	size_t i, j;
+
+	for (i = 0; i < conf->nservices; i++) {
+		sv = &conf->services[i];
+		fprintf(f, "%s: builtin %s, listen", sv->name, builtin_name(sv->builtin));
+		for (j = 0; j < sv->nlisten; j++)
+			fprintf(f, " %s", addr_format(&sv->listen[j], buf, sizeof(buf)));
+		fprintf(f, ", backlog %d\n", sv->backlog);
+	}
+}
+
+const struct service *conf_service(const struct conf *conf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (strcmp(conf->services[i].name, name) == 0)
+			return &conf->services[i];
+	return NULL;
+}

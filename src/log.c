@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging: native journal protocol over a non-blocking socket, or stderr lines with the same facts. */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define LOG_IDENT "acceptd"
+#define LOG_MSGMAX 2048     /* bytes of MESSAGE; longer ones are cut */
+#define LOG_FIELDS_MAX 24   /* fields of one event, MESSAGE and friends included */
+#define CHILD_WAIT_MS 1000  /* how long a child waits for a congested journal */
+
+static int log_level = LOG_INFO;
+static int journal_fd = -1;    /* connected, non-blocking; -1: stderr backend */
+static int in_child;
+static int stderr_is_journal;  /* stderr is already a journal stream ($JOURNAL_STREAM) */
+static unsigned long dropped;
+static int starting = 1;      /* before READY: errors also go to stderr */
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+int log_level_parse(const char *name)
+{
+	int i;
+
+	for (i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int journal_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* $JOURNAL_STREAM is "dev:ino" of the stream systemd connected to stderr. */
+static int stderr_journal_stream(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
+}
+
+void log_init(int level)
+{
+	log_level = level;
+	if (journal_fd >= 0) {
+		close(journal_fd);
+		journal_fd = -1;
+	}
+	stderr_is_journal = stderr_journal_stream();
+	/* Someone at a terminal wants to read the log there. */
+	if (isatty(STDERR_FILENO) && !stderr_is_journal)
+		return;
+	journal_fd = journal_connect();
+}
+
+int log_backend(void)
+{
+	return journal_fd >= 0 ? LOG_JOURNAL : LOG_STDERR;
+}
+
+void log_set_level(int level)
+{
+	log_level = level;
+}
+
+void log_started(void)
+{
+	starting = 0;
+}
+
+void log_child(void)
+{
+	in_child = 1;
+}
+
+unsigned long log_dropped(void)
+{
+	unsigned long n = dropped;
+
+	dropped = 0;
+	return n;
+}
+
+/*
+ * Send one datagram. The parent never waits: a full socket buffer means the
+ * message is counted as dropped. A child may wait a little. A journald that
+ * went away (restart) gets one reconnect; failing that, the caller falls
+ * back to stderr.
+ */
+static int journal_send(struct iovec *iov, int iovcnt)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+	struct pollfd pfd;
+	int retried = 0, fd;
+
+	for (;;) {
+		if (sendmsg(journal_fd, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			pfd = (struct pollfd){ .fd = journal_fd, .events = POLLOUT };
+			if (in_child && !retried++ && poll(&pfd, 1, CHILD_WAIT_MS) > 0)
+				continue;
+			dropped++;
+			return 0;
+		}
+		if (retried++)
+			return -1;
+		fd = journal_connect();
+		if (fd < 0)
+			return -1;
+		/* dup3 keeps the descriptor number the child's close list knows. */
+		if (dup3(fd, journal_fd, O_CLOEXEC) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+}
+
+/* iovec wants void *; the journal only reads it. */
+static void *unconst(const char *s)
+{
+	return (void *)(uintptr_t)s;
+}
+
+/* KEY=value, or the binary form when the value holds a newline. */
+static int journal_field(struct iovec *iov, char *lenbuf, const char *key, const char *value)
+{
+	uint64_t n = strlen(value);
+	int i;
+
+	if (!strchr(value, '\n')) {
+		iov[0] = (struct iovec){ unconst(key), strlen(key) };
+		iov[1] = (struct iovec){ "=", 1 };
+		iov[2] = (struct iovec){ unconst(value), n };
+		iov[3] = (struct iovec){ "\n", 1 };
+		return 4;
+	}
+	for (i = 0; i < 8; i++)
+		lenbuf[i] = (char)(n >> (8 * i)); /* little-endian 64-bit length */
+	iov[0] = (struct iovec){ unconst(key), strlen(key) };
+	iov[1] = (struct iovec){ "\n", 1 };
+	iov[2] = (struct iovec){ lenbuf, 8 };
+	iov[3] = (struct iovec){ unconst(value), n };
+	iov[4] = (struct iovec){ "\n", 1 };
+	return 5;
+}
+
+static void stderr_write(int prio, const char *msgid, const struct log_field *f, int n,
+			 const char *msg)
+{
+	char line[LOG_MSGMAX + 1024];
+	size_t len;
+	int i, sep = 0;
+
+	len = (size_t)snprintf(line, sizeof(line), "%s[%ld]: %s", LOG_IDENT, (long)getpid(), msg);
+	if (msgid) {
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " | MESSAGE_ID=%s PRIORITY=%d",
+					msgid, prio);
+		sep = 1;
+	}
+	for (i = 0; i < n && len < sizeof(line); i++) {
+		if (!f[i].value)
+			continue;
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s=%s",
+					sep ? " " : " | ", f[i].key, f[i].value);
+		sep = 1;
+	}
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	/* One write per line, so lines of parent and children do not interleave. */
+	(void)write_all(STDERR_FILENO, line, len);
+}
+
+static void log_emit(int prio, const char *msgid, const struct log_field *f, int n,
+		     const char *msg)
+{
+	struct iovec iov[5 * (LOG_FIELDS_MAX + 4)];
+	char lenbufs[LOG_FIELDS_MAX + 4][8];
+	char priobuf[2] = { (char)('0' + prio), '\0' };
+	int i, k = 0, nf = 0;
+
+	if (journal_fd < 0) {
+		stderr_write(prio, msgid, f, n, msg);
+		return;
+	}
+	/* Start-up errors also go where the person starting us looks, unless that is the journal. */
+	if (starting && prio <= LOG_ERR && !stderr_is_journal)
+		stderr_write(prio, msgid, f, n, msg);
+	k += journal_field(iov + k, lenbufs[nf++], "MESSAGE", msg);
+	k += journal_field(iov + k, lenbufs[nf++], "PRIORITY", priobuf);
+	k += journal_field(iov + k, lenbufs[nf++], "SYSLOG_IDENTIFIER", LOG_IDENT);
+	if (msgid)
+		k += journal_field(iov + k, lenbufs[nf++], "MESSAGE_ID", msgid);
+	for (i = 0; i < n && nf < (int)ARRAY_SIZE(lenbufs); i++)
+		if (f[i].value)
+			k += journal_field(iov + k, lenbufs[nf++], f[i].key, f[i].value);
+	if (journal_send(iov, k) < 0)
+		stderr_write(prio, msgid, f, n, msg);
+}
+
+static void vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno,
+		 const char *fmt, va_list ap)
+{
+	char msg[LOG_MSGMAX];
+	int saved = errno;
+	size_t len;
+
+	if (prio > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
+	}
+	log_emit(prio, msgid, f, n, msg);
+	errno = saved;
+}
+
+#define LOG_FN(fn, prio, with_errno)                            \
+	void fn(const char *fmt, ...)                           \
+	{                                                       \
+		va_list ap;                                     \
+		va_start(ap, fmt);                              \
+		vlog(prio, NULL, NULL, 0, with_errno, fmt, ap); \
+		va_end(ap);                                     \
+	}
+
+LOG_FN(log_debug, LOG_DEBUG, 0)
+LOG_FN(log_info, LOG_INFO, 0)
+LOG_FN(log_notice, LOG_NOTICE, 0)
+LOG_FN(log_warn, LOG_WARNING, 1)
+LOG_FN(log_warnx, LOG_WARNING, 0)
+LOG_FN(log_err, LOG_ERR, 1)
+LOG_FN(log_errx, LOG_ERR, 0)
+
+void log_event(const char *msgid, int prio, const struct log_field *fields, int n, const char *fmt,
+	       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, msgid, fields, n, 0, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((noreturn)) vfatal(int code, int with_errno, const char *fmt, va_list ap)
+{
+	char msg[LOG_MSGMAX];
+	int saved = errno;
+	size_t len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
+	}
+	log_emit(LOG_ERR, NULL, NULL, 0, msg);
+	exit(code);
+}
+
+void fatal(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(code, 1, fmt, ap);
+	va_end(ap);
+}
+
+void fatalx(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(code, 0, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* sd_notify: readiness and status for the service manager; silent without NOTIFY_SOCKET. */
+#include "notify.h"
+
+#include <systemd/sd-daemon.h>
+
+/* unset_env = 0: the parent keeps notifying until it exits; children clear their environment. */
+void notify_ready(const char *status)
+{
+	(void)sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+}
+
+void notify_stopping(void)
+{
+	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+}
+
+void notify_status(const char *status)
+{
+	(void)sd_notifyf(0, "STATUS=%s", status);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* sd_notify: readiness and status for the service manager; silent without NOTIFY_SOCKET. */
+#ifndef ACCEPTD_NOTIFY_H
+#define ACCEPTD_NOTIFY_H
+
+/* READY=1 with a STATUS= line. */
+void notify_ready(const char *status);
+
+/* STOPPING=1. */
+void notify_stopping(void);
+
+/* STATUS= only. */
+void notify_status(const char *status);
+
+#endif

@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/* The running daemon: listeners, children, the event loop, reload and shutdown. */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "child.h"
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+#include "sig.h"
+#include "util.h"
+
+#define ACCEPT_BATCH 32          /* accepts per wakeup per listener, so no listener starves the rest */
+#define BACKOFF_MIN_MS 50        /* first pause after EMFILE, ENFILE, ENOMEM or a failed fork */
+#define BACKOFF_MAX_MS 2000      /* the pause doubles up to this */
+#define FULL_NOTICE_USEC 10000000 /* at most one "max_connections reached" notice per 10 s */
+#define TAG_SIGNAL UINT64_MAX    /* epoll data of the signalfd */
+#define TAG_REPORT (UINT64_MAX - 1)
+
+/* What the parent remembers of a running child, for the connection-ended entry. */
+struct child {
+	uint64_t start;          /* monotonic usec */
+	struct addr peer;
+	struct addr local;
+	char service[SERVICE_NAME_MAX + 1];
+	char *host;              /* from the child's report; NULL until then */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	int have_bytes;
+};
+
+/* The whole running state: the only mutable globals besides log.c's. */
+static struct {
+	struct conf *conf;
+	struct listener *lis;
+	size_t nlis;
+	int *closefds;           /* what a child closes: listeners, epoll, signalfd, report reader */
+	size_t nclosefds;
+	int epfd;
+	int sigfd;
+	int report_rd;           /* children's reports arrive here (non-blocking) */
+	int report_wr;           /* children write here */
+	pid_t *pids;             /* parallel to children[]: a dense array scans fast */
+	struct child *children;
+	size_t nchildren;
+	size_t cap;
+	unsigned long total;
+	int log_level_override;
+	/* back-off after resource exhaustion on the accept path */
+	int backoff;
+	uint64_t backoff_until;
+	unsigned backoff_ms;
+	unsigned long failures;
+	uint64_t last_full_notice;
+	/* shutdown */
+	int stopping;
+	uint64_t kill_at;        /* 0: no SIGKILL pending */
+} srv = { .epfd = -1, .sigfd = -1, .report_rd = -1, .report_wr = -1 };
+
+/* Listeners for CONF, reusing sockets from OLD (NOLD of them) whose address matches. */
+static struct listener *listeners_open(const struct conf *conf, struct listener *old, size_t nold,
+				       size_t *nout)
+{
+	struct listener *lis;
+	char abuf[ADDR_STRLEN];
+	size_t n = 0, i, j, k;
+	int saved;
+
+	for (i = 0; i < conf->nservices; i++)
+		n += conf->services[i].nlisten;
+	lis = calloc(n ? n : 1, sizeof(*lis));
+	if (!lis)
+		return NULL;
+	for (k = 0, i = 0; i < conf->nservices; i++) {
+		const struct service *svc = &conf->services[i];
+
+		for (j = 0; j < svc->nlisten; j++, k++) {
+			struct listener *l = &lis[k];
+			size_t o;
+
+			l->fd = -1;
+			l->addr = svc->listen[j];
+			l->backlog = svc->backlog;
+			l->wildcard = addr_is_any(&l->addr);
+			l->svc = svc;
+			for (o = 0; o < nold; o++)
+				if (old[o].fd >= 0 && addr_equal(&old[o].addr, &l->addr))
+					break;
+			if (o < nold) {
+				/* Kept: queued connections survive a reload. */
+				l->fd = old[o].fd;
+				l->inherited = old[o].inherited;
+				if (old[o].backlog != l->backlog && !l->inherited &&
+				    listen(l->fd, l->backlog) < 0)
+					log_warn("listen %s backlog %d",
+						 addr_format(&l->addr, abuf, sizeof(abuf)), l->backlog);
+				continue;
+			}
+			l->fd = listen_open(&l->addr, l->backlog);
+			if (l->fd < 0) {
+				log_err("cannot bind %s for service %s",
+					addr_format(&l->addr, abuf, sizeof(abuf)), svc->name);
+				goto fail;
+			}
+		}
+	}
+	*nout = n;
+	return lis;
+fail:
+	saved = errno;
+	/* Close only what this call opened; sockets taken from OLD stay with OLD. */
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < nold; j++)
+			if (old[j].fd == lis[i].fd)
+				break;
+		if (j == nold && lis[i].fd >= 0)
+			close(lis[i].fd);
+	}
+	free(lis);
+	errno = saved;
+	return NULL;
+}
+
+int server_listen(struct conf *conf)
+{
+	srv.lis = listeners_open(conf, NULL, 0, &srv.nlis);
+	if (!srv.lis)
+		return -1;
+	srv.conf = conf;
+	return 0;
+}
+
+static int epoll_tag(int op, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(srv.epfd, op, fd, &ev);
+}
+
+/* The descriptors every child closes first: the parent's, none of which a connection needs. */
+static int closefds_update(void)
+{
+	size_t i, n = 0;
+	int *v;
+
+	v = realloc(srv.closefds, (srv.nlis + 3) * sizeof(*v));
+	if (!v)
+		return -1;
+	for (i = 0; i < srv.nlis; i++)
+		v[n++] = srv.lis[i].fd;
+	v[n++] = srv.epfd;
+	v[n++] = srv.sigfd;
+	v[n++] = srv.report_rd;
+	srv.closefds = v;
+	srv.nclosefds = n;
+	return 0;
+}
+
+static int may_accept(void)
+{
+	return !srv.stopping && !srv.backoff && srv.nchildren < (size_t)srv.conf->max_connections;
+}
+
+/*
+ * Poll the listeners only while a connection could be taken: while full or
+ * backing off, the kernel's backlog holds the queue and we never spin.
+ */
+static void poll_update(void)
+{
+	int want = may_accept();
+	char abuf[ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < srv.nlis; i++) {
+		struct listener *l = &srv.lis[i];
+
+		if (l->polled == want || l->fd < 0)
+			continue;
+		if (epoll_tag(want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->fd, i) < 0)
+			log_warn("epoll %s", addr_format(&l->addr, abuf, sizeof(abuf)));
+		else
+			l->polled = want;
+	}
+	if (!want && !srv.stopping && !srv.backoff) {
+		uint64_t now = now_usec();
+
+		if (!srv.last_full_notice || now - srv.last_full_notice >= FULL_NOTICE_USEC) {
+			srv.last_full_notice = now;
+			log_notice("max_connections (%d) reached: new connections wait in the backlog",
+				   srv.conf->max_connections);
+		}
+	}
+}
+
+/* Stop polling all listeners because of resource exhaustion; log the first failure only. */
+static void backoff_start(const char *what, int err)
+{
+	srv.backoff_ms = srv.backoff_ms ? srv.backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (srv.backoff_ms > BACKOFF_MAX_MS)
+		srv.backoff_ms = BACKOFF_MAX_MS;
+	if (!srv.failures++)
+		log_event(MSGID_ACCEPT_FAILED, LOG_ERR, NULL, 0,
+			  "%s: %s: pausing new connections, retrying in %u ms", what, strerror(err),
+			  srv.backoff_ms);
+	srv.backoff = 1;
+	srv.backoff_until = now_usec() + srv.backoff_ms * 1000ull;
+}
+
+static void backoff_success(void)
+{
+	if (srv.failures)
+		log_notice("accepting again after %lu failed attempts", srv.failures);
+	srv.failures = 0;
+	srv.backoff_ms = 0;
+}
+
+static int children_reserve(void)
+{
+	size_t cap = srv.cap ? srv.cap * 2 : 64;
+	struct child *c;
+	pid_t *p;
+
+	if (srv.nchildren < srv.cap)
+		return 0;
+	p = realloc(srv.pids, cap * sizeof(*p));
+	if (!p)
+		return -1;
+	srv.pids = p;
+	c = realloc(srv.children, cap * sizeof(*c));
+	if (!c)
+		return -1;
+	srv.children = c;
+	srv.cap = cap;
+	return 0;
+}
+
+static void spawn(const struct conn *c)
+{
+	struct child *ch;
+	pid_t pid;
+	int err;
+
+	if (children_reserve() < 0) {
+		err = errno;
+		close(c->fd);
+		backoff_start("cannot track a new child", err);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(c->fd);
+		backoff_start("fork", err);
+		return;
+	}
+	if (pid == 0)
+		child_main(c, srv.report_wr, srv.conf->log_connections == LOG_CONN_BOTH,
+			   srv.closefds, srv.nclosefds);
+	close(c->fd);
+	ch = &srv.children[srv.nchildren];
+	srv.pids[srv.nchildren++] = pid;
+	memset(ch, 0, sizeof(*ch));
+	ch->start = now_usec();
+	ch->peer = c->peer;
+	ch->local = c->local;
+	memcpy(ch->service, c->svc->name, sizeof(ch->service));
+	srv.total++;
+	if (srv.failures)
+		backoff_success();
+}
+
+/* Errors that concern one connection only (see accept(2)): take the next one. */
+static int accept_transient(int err)
+{
+	switch (err) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case EPERM: /* a firewall rule */
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void accept_on(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	struct conn c;
+	socklen_t len;
+	char abuf[ADDR_STRLEN], what[ADDR_STRLEN + 16];
+	int i, fd;
+
+	for (i = 0; i < ACCEPT_BATCH && may_accept(); i++) {
+		len = sizeof(ss);
+		/*
+		 * Blocking, unlike the listener: the parent never does I/O on
+		 * it, and the child and exec'd programs want blocking I/O.
+		 */
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (accept_transient(errno))
+				continue;
+			snprintf(what, sizeof(what), "accept on %s",
+				 addr_format(&l->addr, abuf, sizeof(abuf)));
+			backoff_start(what, errno);
+			return;
+		}
+		c.svc = l->svc;
+		c.fd = fd;
+		if (addr_from_sockaddr(&c.peer, (struct sockaddr *)&ss, len) < 0) {
+			close(fd);
+			continue;
+		}
+		c.local = l->addr;
+		if (l->wildcard) {
+			/* Only a wildcard listener leaves the local address to find out. */
+			len = sizeof(ss);
+			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+				(void)addr_from_sockaddr(&c.local, (struct sockaddr *)&ss, len);
+		}
+		spawn(&c);
+	}
+}
+
+static ssize_t child_find(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < srv.nchildren; i++)
+		if (srv.pids[i] == pid)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void reports_read(void)
+{
+	struct child_report r;
+	struct child *ch;
+	ssize_t n, i;
+
+	for (;;) {
+		n = recv(srv.report_rd, &r, sizeof(r), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		if (n != sizeof(r) || (i = child_find(r.pid)) < 0)
+			continue;
+		ch = &srv.children[i];
+		if (r.type == REPORT_HOST && !ch->host) {
+			r.host[sizeof(r.host) - 1] = '\0';
+			ch->host = strdup(r.host);
+		} else if (r.type == REPORT_END) {
+			ch->bytes_in = r.bytes_in;
+			ch->bytes_out = r.bytes_out;
+			ch->have_bytes = 1;
+		}
+	}
+}
+
+static void child_ended(size_t i, int status)
+{
+	struct log_field f[CONN_FIELDS + 5];
+	struct child *ch = &srv.children[i];
+	struct conn_text t;
+	char st[16], dur[24], bin[24], bout[24], how[32];
+	uint64_t usec = now_usec() - ch->start;
+	int n;
+
+	if (srv.conf->log_connections != LOG_CONN_NONE) {
+		n = conn_fields(f, &t, ch->service, &ch->peer, &ch->local, ch->host, srv.pids[i]);
+		if (WIFSIGNALED(status)) {
+			snprintf(st, sizeof(st), "%d", WTERMSIG(status));
+			f[n++] = (struct log_field){ "EXIT_SIGNAL", st };
+			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(status));
+		} else {
+			snprintf(st, sizeof(st), "%d", WEXITSTATUS(status));
+			f[n++] = (struct log_field){ "EXIT_STATUS", st };
+			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
+		}
+		snprintf(dur, sizeof(dur), "%llu", (unsigned long long)usec);
+		f[n++] = (struct log_field){ "DURATION_USEC", dur };
+		if (ch->have_bytes) {
+			snprintf(bin, sizeof(bin), "%llu", (unsigned long long)ch->bytes_in);
+			snprintf(bout, sizeof(bout), "%llu", (unsigned long long)ch->bytes_out);
+			f[n++] = (struct log_field){ "BYTES_IN", bin };
+			f[n++] = (struct log_field){ "BYTES_OUT", bout };
+		}
+		log_event(MSGID_CONN_ENDED, LOG_INFO, f, n,
+			  "connection from %s [%s]:%s to %s ended: %s after %llu.%03llu s",
+			  ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->service, how,
+			  (unsigned long long)(usec / 1000000), (unsigned long long)(usec / 1000 % 1000));
+	}
+	free(ch->host);
+	srv.nchildren--;
+	srv.pids[i] = srv.pids[srv.nchildren];
+	srv.children[i] = srv.children[srv.nchildren];
+}
+
+static void reap(void)
+{
+	ssize_t i;
+	pid_t pid;
+	int status;
+
+	/* Reports are queued before the child exits, so they are all here now. */
+	reports_read();
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		i = child_find(pid);
+		if (i >= 0)
+			child_ended((size_t)i, status);
+	}
+	/* A child gone frees a process slot and descriptors: try again at once. */
+	srv.backoff = 0;
+}
+
+static void status_text(char *buf, size_t len)
+{
+	snprintf(buf, len, "%zu services, %zu sockets, %zu active, %lu total connections",
+		 srv.conf->nservices, srv.nlis, srv.nchildren, srv.total);
+}
+
+static void log_listeners(void)
+{
+	char abuf[ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < srv.nlis; i++)
+		log_info("listening on %s for %s (builtin %s, backlog %d)",
+			 addr_format(&srv.lis[i].addr, abuf, sizeof(abuf)), srv.lis[i].svc->name,
+			 builtin_name(srv.lis[i].svc->builtin), srv.lis[i].backlog);
+}
+
+/* Remove listener L from the epoll set and close it. */
+static void listener_close(struct listener *l)
+{
+	if (l->polled)
+		(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	l->polled = 0;
+	close(l->fd);
+	l->fd = -1;
+}
+
+/*
+ * SIGHUP: parse the whole new file first; apply it only if it is valid and
+ * every new listener binds. Otherwise nothing changes.
+ */
+static void reload(void)
+{
+	struct conf_errors errs = { 0, NULL };
+	struct listener *lis;
+	struct conf *conf;
+	char status[160];
+	size_t nlis, i, j;
+
+	log_info("reloading %s", srv.conf->path);
+	conf = conf_load(srv.conf->path, &errs);
+	if (!conf) {
+		for (i = 0; i < errs.n; i++)
+			log_errx("%s", errs.msg[i]);
+		log_event(MSGID_RELOAD_FAILED, LOG_ERR, NULL, 0,
+			  "reload failed: %zu errors in %s; the running configuration stays", errs.n,
+			  srv.conf->path);
+		conf_errors_clear(&errs);
+		return;
+	}
+	lis = listeners_open(conf, srv.lis, srv.nlis, &nlis);
+	if (!lis) {
+		log_event(MSGID_RELOAD_FAILED, LOG_ERR, NULL, 0,
+			  "reload failed: cannot bind; the running configuration stays");
+		conf_free(conf);
+		return;
+	}
+	/* Close the listeners that the new configuration no longer has. */
+	for (i = 0; i < srv.nlis; i++) {
+		for (j = 0; j < nlis; j++)
+			if (lis[j].fd == srv.lis[i].fd)
+				break;
+		if (j == nlis)
+			listener_close(&srv.lis[i]);
+		else if (srv.lis[i].polled)
+			(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, srv.lis[i].fd, NULL);
+	}
+	free(srv.lis);
+	srv.lis = lis;
+	srv.nlis = nlis;
+	conf_free(srv.conf);
+	srv.conf = conf;
+	log_set_level(srv.log_level_override >= 0 ? srv.log_level_override : conf->log_level);
+	if (closefds_update() < 0)
+		log_warn("reload");
+	poll_update();
+	status_text(status, sizeof(status));
+	log_event(MSGID_RELOADED, LOG_INFO, NULL, 0, "reloaded %s: %s", conf->path, status);
+	log_listeners();
+}
+
+static void stop(int sig)
+{
+	size_t i;
+
+	if (srv.stopping)
+		return;
+	srv.stopping = 1;
+	log_event(MSGID_STOPPING, LOG_INFO, NULL, 0, "stopping on %s: %zu connections open",
+		  strsignal(sig), srv.nchildren);
+	notify_stopping();
+	for (i = 0; i < srv.nlis; i++)
+		if (srv.lis[i].fd >= 0)
+			listener_close(&srv.lis[i]);
+	for (i = 0; i < srv.nchildren; i++)
+		kill(srv.pids[i], SIGTERM);
+	srv.kill_at = now_usec() + (uint64_t)srv.conf->shutdown_timeout * 1000000u;
+}
+
+static void signals_handle(void)
+{
+	char status[160];
+	int sig;
+
+	while ((sig = sig_read(srv.sigfd)) > 0) {
+		switch (sig) {
+		case SIGCHLD:
+			reap();
+			break;
+		case SIGHUP:
+			if (!srv.stopping)
+				reload();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop(sig);
+			break;
+		case SIGUSR1:
+			status_text(status, sizeof(status));
+			log_info("%s", status);
+			break;
+		}
+	}
+}
+
+/* Milliseconds until the next deadline (back-off end, SIGKILL time), or -1. */
+static int next_timeout(void)
+{
+	uint64_t now = now_usec(), next = 0;
+
+	if (srv.backoff)
+		next = srv.backoff_until;
+	if (srv.kill_at && (!next || srv.kill_at < next))
+		next = srv.kill_at;
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
+static void timers_run(void)
+{
+	uint64_t now = now_usec();
+	size_t i;
+
+	if (srv.backoff && now >= srv.backoff_until)
+		srv.backoff = 0;
+	if (srv.kill_at && now >= srv.kill_at) {
+		log_warnx("%zu connections still open after %d s: killing them", srv.nchildren,
+			  srv.conf->shutdown_timeout);
+		for (i = 0; i < srv.nchildren; i++)
+			kill(srv.pids[i], SIGKILL);
+		srv.kill_at = 0;
+	}
+}
+
+static int setup(void)
+{
+	int sv[2];
+	struct timeval tv = { 1, 0 };
+
+	srv.sigfd = sig_init();
+	if (srv.sigfd < 0)
+		return -1;
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv.epfd < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	srv.report_rd = sv[0];
+	srv.report_wr = sv[1];
+	/* A child waits at most a second for a congested parent; its report is optional. */
+	(void)setsockopt(srv.report_wr, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (epoll_tag(EPOLL_CTL_ADD, srv.sigfd, TAG_SIGNAL) < 0 ||
+	    epoll_tag(EPOLL_CTL_ADD, srv.report_rd, TAG_REPORT) < 0)
+		return -1;
+	return closefds_update();
+}
+
+int server_run(int log_level_override)
+{
+	struct epoll_event ev[64];
+	char status[160];
+	unsigned long dropped;
+	int i, n;
+
+	srv.log_level_override = log_level_override;
+	if (setup() < 0) {
+		log_err("cannot set up the event loop");
+		return EX_OSERR;
+	}
+	poll_update();
+	status_text(status, sizeof(status));
+	log_listeners();
+	log_event(MSGID_READY, LOG_INFO, NULL, 0, "ready: %s", status);
+	notify_ready(status);
+	log_started();
+
+	while (!srv.stopping || srv.nchildren > 0) {
+		n = epoll_wait(srv.epfd, ev, (int)ARRAY_SIZE(ev), next_timeout());
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait");
+			return EX_OSERR;
+		}
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u64 == TAG_SIGNAL)
+				signals_handle();
+			else if (ev[i].data.u64 == TAG_REPORT)
+				reports_read();
+			else if (ev[i].data.u64 < srv.nlis && srv.lis[ev[i].data.u64].polled)
+				accept_on(&srv.lis[ev[i].data.u64]);
+		}
+		timers_run();
+		poll_update();
+		dropped = log_dropped();
+		if (dropped)
+			log_warnx("%lu log messages dropped: the journal was not keeping up", dropped);
+	}
+	log_info("stopped after %lu connections", srv.total);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers: descriptor flags, monotonic time, full reads and writes. */
+#ifndef ACCEPTD_UTIL_H
+#define ACCEPTD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Monotonic clock in microseconds. */
+uint64_t now_usec(void);
+
+/* Set or clear O_NONBLOCK on FD. Returns 0 or -1. */
+int fd_set_nonblock(int fd, int on);
+
+/* write() all of BUF, retrying on EINTR and short writes. Returns 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Replace bytes a log or environment must not carry: < 33, > 126 and '%' become '?'. */
+void str_sanitize(char *s);
+
+/* strdup() that returns NULL on NULL. */
+char *xstrdup(const char *s);
+
+#endif
