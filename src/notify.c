@@ -2,12 +2,24 @@
 /* sd_notify: readiness and status for the service manager; silent without NOTIFY_SOCKET. */
 #include "notify.h"
 
+#include <time.h>
+
 #include <systemd/sd-daemon.h>
 
 /* unset_env = 0: the parent keeps notifying until it exits; children clear their environment. */
 void notify_ready(const char *status)
 {
 	(void)sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+}
+
+void notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+			 (unsigned long long)ts.tv_sec * 1000000ull +
+				 (unsigned long long)ts.tv_nsec / 1000ull);
 }
 
 void notify_stopping(void)

@@ -6,6 +6,9 @@
 /* READY=1 with a STATUS= line. */
 void notify_ready(const char *status);
 
+/* RELOADING=1 (with MONOTONIC_USEC=, harmless before systemd 253). */
+void notify_reloading(void);
+
 /* STOPPING=1. */
 void notify_stopping(void);
 

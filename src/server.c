@@ -27,6 +27,7 @@
 #define BACKOFF_MIN_MS 50        /* first pause after EMFILE, ENFILE, ENOMEM or a failed fork */
 #define BACKOFF_MAX_MS 2000      /* the pause doubles up to this */
 #define FULL_NOTICE_USEC 10000000 /* at most one "max_connections reached" notice per 10 s */
+#define STATUS_USEC 1000000       /* STATUS= at most once a second */
 #define TAG_SIGNAL UINT64_MAX    /* epoll data of the signalfd */
 #define TAG_REPORT (UINT64_MAX - 1)
 
@@ -65,6 +66,9 @@ static struct {
 	unsigned backoff_ms;
 	unsigned long failures;
 	uint64_t last_full_notice;
+	/* STATUS= for the service manager, sent when stale and a second has passed */
+	int status_stale;
+	uint64_t status_sent;
 	/* shutdown */
 	int stopping;
 	uint64_t kill_at;        /* 0: no SIGKILL pending */
@@ -278,6 +282,7 @@ static void spawn(const struct conn *c)
 	ch->local = c->local;
 	memcpy(ch->service, c->svc->name, sizeof(ch->service));
 	srv.total++;
+	srv.status_stale = 1;
 	if (srv.failures)
 		backoff_success();
 }
@@ -415,6 +420,7 @@ static void child_ended(size_t i, int status)
 			  (unsigned long long)(usec / 1000000), (unsigned long long)(usec / 1000 % 1000));
 	}
 	free(ch->host);
+	srv.status_stale = 1;
 	srv.nchildren--;
 	srv.pids[i] = srv.pids[srv.nchildren];
 	srv.children[i] = srv.children[srv.nchildren];
@@ -439,7 +445,7 @@ static void reap(void)
 
 static void status_text(char *buf, size_t len)
 {
-	snprintf(buf, len, "%zu services, %zu sockets, %zu active, %lu total connections",
+	snprintf(buf, len, "services %zu, sockets %zu, connections active %zu, total %lu",
 		 srv.conf->nservices, srv.nlis, srv.nchildren, srv.total);
 }
 
@@ -477,22 +483,21 @@ static void reload(void)
 	size_t nlis, i, j;
 
 	log_info("reloading %s", srv.conf->path);
+	notify_reloading();
 	conf = conf_load(srv.conf->path, &errs);
 	if (!conf) {
 		for (i = 0; i < errs.n; i++)
 			log_errx("%s", errs.msg[i]);
-		log_event(MSGID_RELOAD_FAILED, LOG_ERR, NULL, 0,
-			  "reload failed: %zu errors in %s; the running configuration stays", errs.n,
-			  srv.conf->path);
+		snprintf(status, sizeof(status), "reload failed: %zu errors in %s", errs.n,
+			 srv.conf->path);
 		conf_errors_clear(&errs);
-		return;
+		goto fail;
 	}
 	lis = listeners_open(conf, srv.lis, srv.nlis, &nlis);
 	if (!lis) {
-		log_event(MSGID_RELOAD_FAILED, LOG_ERR, NULL, 0,
-			  "reload failed: cannot bind; the running configuration stays");
+		snprintf(status, sizeof(status), "reload failed: cannot bind a new address");
 		conf_free(conf);
-		return;
+		goto fail;
 	}
 	/* Close the listeners that the new configuration no longer has. */
 	for (i = 0; i < srv.nlis; i++) {
@@ -516,6 +521,15 @@ static void reload(void)
 	status_text(status, sizeof(status));
 	log_event(MSGID_RELOADED, LOG_INFO, NULL, 0, "reloaded %s: %s", conf->path, status);
 	log_listeners();
+	notify_ready(status);
+	srv.status_sent = now_usec();
+	return;
+fail:
+	/* READY=1 even so: the old configuration is still serving. */
+	log_event(MSGID_RELOAD_FAILED, LOG_ERR, NULL, 0, "%s; the running configuration stays",
+		  status);
+	notify_ready(status);
+	srv.status_sent = now_usec();
 }
 
 static void stop(int sig)
@@ -571,6 +585,8 @@ static int next_timeout(void)
 		next = srv.backoff_until;
 	if (srv.kill_at && (!next || srv.kill_at < next))
 		next = srv.kill_at;
+	if (srv.status_stale && (!next || srv.status_sent + STATUS_USEC < next))
+		next = srv.status_sent + STATUS_USEC;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
@@ -579,8 +595,15 @@ static int next_timeout(void)
 static void timers_run(void)
 {
 	uint64_t now = now_usec();
+	char status[160];
 	size_t i;
 
+	if (srv.status_stale && now >= srv.status_sent + STATUS_USEC && !srv.stopping) {
+		status_text(status, sizeof(status));
+		notify_status(status);
+		srv.status_stale = 0;
+		srv.status_sent = now;
+	}
 	if (srv.backoff && now >= srv.backoff_until)
 		srv.backoff = 0;
 	if (srv.kill_at && now >= srv.kill_at) {
@@ -632,6 +655,7 @@ int server_run(int log_level_override)
 	log_listeners();
 	log_event(MSGID_READY, LOG_INFO, NULL, 0, "ready: %s", status);
 	notify_ready(status);
+	srv.status_sent = now_usec();
 	log_started();
 
 	while (!srv.stopping || srv.nchildren > 0) {
