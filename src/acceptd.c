@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -43,6 +44,9 @@ int main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf_errors errs = { 0, NULL };
+	struct inherited *inh = NULL;
+	char err[512];
+	int ninh = 0;
 	const char *path = DEFAULT_CONFIG, *pidfile = NULL;
 	char *pid_path = NULL;
 	int foreground = 0, test = 0, level = -1, c, rc;
@@ -88,6 +92,18 @@ int main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 
+	/*
+	 * Sockets from systemd first, before anything else opens a descriptor,
+	 * so none of ours can take a number in the passed range.
+	 */
+	if (!test) {
+		ninh = activation_collect(&inh, err, sizeof(err));
+		if (ninh < 0) {
+			fprintf(stderr, "acceptd: %s\n", err);
+			return EX_OSERR;
+		}
+	}
+
 	conf = conf_load(path, &errs);
 	if (!conf) {
 		for (i = 0; i < errs.n; i++)
@@ -109,8 +125,10 @@ int main(int argc, char *argv[])
 		pidfile = conf->pidfile ? conf->pidfile : foreground ? NULL : DEFAULT_PIDFILE;
 	if (pidfile && !(pid_path = strdup(pidfile)))
 		fatal(EX_OSERR, "cannot start");
+	if (activation_check(inh, (size_t)ninh, conf, err, sizeof(err)) < 0)
+		fatalx(EX_CONFIG, "%s", err);
 	/* Bind before detaching, so a bind failure reaches whoever started us, with exit 71. */
-	if (server_listen(conf) < 0)
+	if (server_listen(conf, inh, (size_t)ninh) < 0)
 		exit(EX_OSERR);
 	if (!foreground && daemon_detach() < 0)
 		fatal(EX_OSERR, "cannot daemonize");

@@ -100,7 +100,8 @@ int addr_parse(const char *s, struct addr *a, int *has_port)
 		} else if (end[1] != '\0') {
 			goto fail;
 		}
-		if (parse_host(host, a) < 0 || a->u.sa.sa_family != AF_INET6)
+		/* Brackets hold IPv6 only; a mapped address may still turn into IPv4. */
+		if (!strchr(host, ':') || parse_host(host, a) < 0)
 			goto fail;
 	} else {
 		/* One colon: "a.b.c.d:port". More: a bare IPv6 address, no port. */

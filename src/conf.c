@@ -16,15 +16,16 @@
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 #define LABEL_MAX (sizeof("services[]") + SERVICE_NAME_MAX + 1) /* also fits "services[#N]" */
+#define BAD_ADDR "is not a numeric IPv4 or IPv6 address with an optional port"
 #define SHOW_MAX 80 /* bytes of a user's string quoted in a message */
 
 /* What a key must hold; the type check and its message come from this. */
 enum kind {
-	KIND_INT,     /* CONFIG_TYPE_INT or _INT64, range-checked as 64-bit */
+	KIND_INT, /* CONFIG_TYPE_INT or _INT64, range-checked as 64-bit */
 	KIND_STRING,
 	KIND_STRINGS, /* array or list of strings */
 	KIND_GROUP,
-	KIND_GROUPS,  /* list (or array) of groups */
+	KIND_GROUPS, /* list (or array) of groups */
 };
 
 /* One known key of a group: unknown keys are errors, so this is also the schema. */
@@ -33,7 +34,7 @@ struct key {
 	enum kind kind;
 	int required;
 	long long min, max; /* KIND_INT: accepted range */
-	int def;            /* value when absent (documented in etc/acceptd.conf) */
+	int def; /* value when absent (documented in etc/acceptd.conf) */
 };
 
 /* The one table of keys, ranges and defaults. */
@@ -82,12 +83,12 @@ struct listen_src {
 
 /* State of one conf_load() call. Settings point into the config_t, alive until the end. */
 struct ctx {
-	const char *path;   /* main file, as given */
+	const char *path; /* main file, as given */
 	const char *incdir; /* where libconfig opens @include files; NULL: the cwd */
 	struct conf_errors *errs;
-	size_t nerr;        /* problems this call found */
+	size_t nerr; /* problems this call found */
 	int nomem;
-	int read_errno;     /* why the main file could not be read, or 0 */
+	int read_errno; /* why the main file could not be read, or 0 */
 	struct listen_src *ls;
 	size_t nls;
 	const config_setting_t **names; /* per service: its name, when valid and unique */
@@ -182,6 +183,14 @@ static const char *show(const char *s, char *buf, size_t len)
 	if (s[i] && len > 4)
 		memcpy(buf + len - 4, "...", 4);
 	return buf;
+}
+
+/* The value of string setting S; never NULL, whatever libconfig keeps for "". */
+static const char *setting_str(const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	return v ? v : "";
 }
 
 static const char *type_name(int type)
@@ -301,7 +310,7 @@ static const config_setting_t *group_get(struct ctx *c, const struct group *g, c
 	return s;
 }
 
-/* Integer NAME of G into *OUT (the default when absent). Returns 1 if set, 0 if absent, -1 if bad. */
+/* Integer NAME of G into *OUT (default when absent). Returns 1 if set, 0 if absent, -1 if bad. */
 static int group_int(struct ctx *c, const struct group *g, const char *name, int *out)
 {
 	const struct key *k = group_key(g, name);
@@ -344,7 +353,7 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 	conf->log_level = group_default(&g, "log_level");
 	v = group_get(c, &g, "log_level");
 	if (v) {
-		str = config_setting_get_string(v);
+		str = setting_str(v);
 		i = log_level_parse(str);
 		if (i < 0)
 			conf_error(c, v, g.label, "log_level",
@@ -357,7 +366,7 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 	conf->log_connections = group_default(&g, "log_connections");
 	v = group_get(c, &g, "log_connections");
 	if (v) {
-		str = config_setting_get_string(v);
+		str = setting_str(v);
 		for (i = 0; i < (int)ARRAY_SIZE(log_conn_names); i++)
 			if (strcmp(str, log_conn_names[i]) == 0)
 				break;
@@ -371,7 +380,7 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 
 	v = group_get(c, &g, "pidfile");
 	if (v) {
-		str = config_setting_get_string(v);
+		str = setting_str(v);
 		/* The daemon may chdir("/"); a relative path would then mean something else. */
 		if (str[0] != '/') {
 			conf_error(c, v, g.label, "pidfile", "\"%s\" is not an absolute path",
@@ -396,7 +405,7 @@ static void service_name(struct ctx *c, struct group *g, struct conf *conf, size
 	v = group_get(c, g, "name");
 	if (!v)
 		return;
-	name = config_setting_get_string(v);
+	name = setting_str(v);
 	len = strlen(name);
 	if (len == 0) {
 		conf_error(c, v, g->label, "name", "must not be empty");
@@ -430,10 +439,12 @@ static void service_name(struct ctx *c, struct group *g, struct conf *conf, size
 	snprintf(g->label, sizeof(g->label), "services[%s]", name);
 }
 
-static void service_listen(struct ctx *c, const struct group *g, struct conf *conf, size_t idx)
+/* Parse the listen entries; returns the first valid one without a port, or NULL. */
+static const config_setting_t *service_listen(struct ctx *c, const struct group *g,
+					      struct conf *conf, size_t idx)
 {
 	struct service *sv = &conf->services[idx];
-	const config_setting_t *v, *e;
+	const config_setting_t *v, *e, *noport = NULL;
 	struct listen_src *ls;
 	char buf[SHOW_MAX];
 	const char *str;
@@ -441,11 +452,11 @@ static void service_listen(struct ctx *c, const struct group *g, struct conf *co
 
 	v = group_get(c, g, "listen");
 	if (!v)
-		return;
+		return NULL;
 	n = config_setting_length(v);
 	if (n == 0) {
 		conf_error(c, v, g->label, "listen", "must not be empty");
-		return;
+		return NULL;
 	}
 	sv->listen = calloc((size_t)n, sizeof(*sv->listen));
 	ls = realloc(c->ls, (c->nls + (size_t)n) * sizeof(*ls));
@@ -453,7 +464,7 @@ static void service_listen(struct ctx *c, const struct group *g, struct conf *co
 		if (ls)
 			c->ls = ls;
 		c->nomem = 1;
-		return;
+		return NULL;
 	}
 	c->ls = ls;
 	for (i = 0; i < n; i++) {
@@ -463,58 +474,55 @@ static void service_listen(struct ctx *c, const struct group *g, struct conf *co
 				   type_name(config_setting_type(e)));
 			continue;
 		}
-		str = config_setting_get_string(e);
+		str = setting_str(e);
 		if (addr_parse(str, &sv->listen[sv->nlisten], &has_port) < 0) {
-			conf_error(c, e, g->label, "listen",
-				   "\"%s\" is not a numeric IPv4 or IPv6 address with an optional port",
+			conf_error(c, e, g->label, "listen", "\"%s\" " BAD_ADDR,
 				   show(str, buf, sizeof(buf)));
 			continue;
 		}
+		if (!has_port && !noport)
+			noport = e;
 		c->ls[c->nls].svc = idx;
 		c->ls[c->nls].idx = sv->nlisten;
 		c->ls[c->nls].s = e;
 		c->nls++;
 		sv->nlisten++;
 	}
+	return noport;
 }
 
 static void service_load(struct ctx *c, const config_setting_t *s, struct conf *conf, size_t idx)
 {
 	struct group g = { s, service_keys, ARRAY_SIZE(service_keys), "" };
 	struct service *sv = &conf->services[idx];
-	char host[ADDR_HOSTLEN], known[128];
-	const config_setting_t *v;
+	const config_setting_t *v, *noport;
+	char buf[SHOW_MAX], known[128];
 	const char *str;
 	size_t i, len;
-	int rc, port, b;
+	int port, b;
 
 	snprintf(g.label, sizeof(g.label), "services[#%zu]", idx + 1);
 	service_name(c, &g, conf, idx);
 	group_check_unknown(c, &g);
-	service_listen(c, &g, conf, idx);
+	noport = service_listen(c, &g, conf, idx);
 
 	/* addr_parse() never gives port 0 with a port, so 0 means "take the service's". */
-	rc = group_int(c, &g, "port", &port);
-	if (rc > 0)
+	if (group_int(c, &g, "port", &port) > 0) {
 		sv->port = (unsigned)port;
-	for (i = 0; i < sv->nlisten; i++) {
-		if (addr_port(&sv->listen[i]))
-			continue;
-		if (rc > 0) {
-			addr_set_port(&sv->listen[i], sv->port);
-		} else if (rc == 0) {
-			conf_error(c, s, g.label, "port",
-				   "missing required key (listen entry \"%s\" has no port)",
-				   addr_host(&sv->listen[i], host, sizeof(host)));
-			rc = -1; /* once per service */
-		}
+		for (i = 0; i < sv->nlisten; i++)
+			if (!addr_port(&sv->listen[i]))
+				addr_set_port(&sv->listen[i], sv->port);
+	} else if (noport && !config_setting_get_member(s, "port")) {
+		conf_error(c, s, g.label, "port",
+			   "missing required key (listen entry \"%s\" has no port)",
+			   show(setting_str(noport), buf, sizeof(buf)));
 	}
 
 	group_int(c, &g, "backlog", &sv->backlog);
 
 	v = group_get(c, &g, "builtin");
 	if (v) {
-		str = config_setting_get_string(v);
+		str = setting_str(v);
 		b = builtin_find(str);
 		if (b < 0) {
 			known[0] = '\0';
@@ -523,8 +531,9 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 				snprintf(known + len, sizeof(known) - len, "%s%s", b ? ", " : "",
 					 builtin_name(b));
 			}
-			conf_error(c, v, g.label, "builtin", "\"%s\" is not a known builtin (known: %s)",
-				   show(str, host, sizeof(host)), known);
+			conf_error(c, v, g.label, "builtin",
+				   "\"%s\" is not a known builtin (known: %s)",
+				   show(str, buf, sizeof(buf)), known);
 		} else {
 			sv->builtin = b;
 		}
@@ -597,10 +606,11 @@ static void conflicts_check(struct ctx *c, const struct conf *conf)
 				snprintf(other, sizeof(other), "\"%s\"", sv->name);
 			else
 				snprintf(other, sizeof(other), "#%zu", c->ls[i].svc + 1);
-			conf_error(c, c->ls[j].s, service_label(conf, c->ls[j].svc, label, sizeof(label)),
+			conf_error(c, c->ls[j].s,
+				   service_label(conf, c->ls[j].svc, label, sizeof(label)),
 				   "listen", "%s conflicts with %s of service %s (%s)",
-				   addr_format(b, sb, sizeof(sb)), addr_format(a, sa, sizeof(sa)), other,
-				   loc);
+				   addr_format(b, sb, sizeof(sb)), addr_format(a, sa, sizeof(sa)),
+				   other, loc);
 			free(loc);
 			break;
 		}

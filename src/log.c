@@ -236,7 +236,8 @@ static void log_emit(int prio, const char *msgid, const struct log_field *f, int
 		stderr_write(prio, msgid, f, n, msg);
 }
 
-static void vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno,
+static void __attribute__((format(printf, 6, 0)))
+vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno,
 		 const char *fmt, va_list ap)
 {
 	char msg[LOG_MSGMAX];
@@ -281,7 +282,8 @@ void log_event(const char *msgid, int prio, const struct log_field *fields, int 
 	va_end(ap);
 }
 
-static void __attribute__((noreturn)) vfatal(int code, int with_errno, const char *fmt, va_list ap)
+static void __attribute__((noreturn, format(printf, 3, 0)))
+vfatal(int code, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSGMAX];
 	int saved = errno;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "builtin.h"
 #include "child.h"
 #include "conf.h"
@@ -46,6 +47,8 @@ struct child {
 /* The whole running state: the only mutable globals besides log.c's. */
 static struct {
 	struct conf *conf;
+	struct inherited *inh;   /* sockets from systemd, kept for the life of the process */
+	size_t ninh;
 	struct listener *lis;
 	size_t nlis;
 	int *closefds;           /* what a child closes: listeners, epoll, signalfd, report reader */
@@ -74,63 +77,83 @@ static struct {
 	uint64_t kill_at;        /* 0: no SIGKILL pending */
 } srv = { .epfd = -1, .sigfd = -1, .report_rd = -1, .report_wr = -1 };
 
-/* Listeners for CONF, reusing sockets from OLD (NOLD of them) whose address matches. */
+/* Listener L for an address of SVC: taken over from OLD when bound there already, else bound now. */
+static int listener_bind(struct listener *l, const struct service *svc, const struct addr *a,
+			 const struct listener *old, size_t nold)
+{
+	char abuf[ADDR_STRLEN];
+	size_t o;
+
+	l->addr = *a;
+	l->backlog = svc->backlog;
+	l->wildcard = addr_is_any(a);
+	l->svc = svc;
+	for (o = 0; o < nold; o++)
+		if (old[o].fd >= 0 && !old[o].inherited && addr_equal(&old[o].addr, a))
+			break;
+	if (o < nold) {
+		/* Kept: connections queued on it survive a reload. */
+		l->fd = old[o].fd;
+		if (old[o].backlog != l->backlog && listen(l->fd, l->backlog) < 0)
+			log_warn("listen %s backlog %d", addr_format(a, abuf, sizeof(abuf)),
+				 l->backlog);
+		return 0;
+	}
+	l->fd = listen_open(a, l->backlog);
+	if (l->fd < 0) {
+		log_err("cannot bind %s for service %s", addr_format(a, abuf, sizeof(abuf)),
+			svc->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Listeners for CONF: a service with sockets from systemd gets those and
+ * binds nothing; the others bind their listen entries, reusing sockets from
+ * OLD (NOLD of them) whose address matches.
+ */
 static struct listener *listeners_open(const struct conf *conf, struct listener *old, size_t nold,
 				       size_t *nout)
 {
 	struct listener *lis;
-	char abuf[ADDR_STRLEN];
-	size_t n = 0, i, j, k;
-	int saved;
+	size_t n = srv.ninh, i, j, k = 0;
+	int saved, activated;
 
 	for (i = 0; i < conf->nservices; i++)
 		n += conf->services[i].nlisten;
 	lis = calloc(n ? n : 1, sizeof(*lis));
 	if (!lis)
 		return NULL;
-	for (k = 0, i = 0; i < conf->nservices; i++) {
+	for (i = 0; i < conf->nservices; i++) {
 		const struct service *svc = &conf->services[i];
 
-		for (j = 0; j < svc->nlisten; j++, k++) {
-			struct listener *l = &lis[k];
-			size_t o;
-
-			l->fd = -1;
-			l->addr = svc->listen[j];
-			l->backlog = svc->backlog;
-			l->wildcard = addr_is_any(&l->addr);
-			l->svc = svc;
-			for (o = 0; o < nold; o++)
-				if (old[o].fd >= 0 && addr_equal(&old[o].addr, &l->addr))
-					break;
-			if (o < nold) {
-				/* Kept: queued connections survive a reload. */
-				l->fd = old[o].fd;
-				l->inherited = old[o].inherited;
-				if (old[o].backlog != l->backlog && !l->inherited &&
-				    listen(l->fd, l->backlog) < 0)
-					log_warn("listen %s backlog %d",
-						 addr_format(&l->addr, abuf, sizeof(abuf)), l->backlog);
+		activated = 0;
+		for (j = 0; j < srv.ninh; j++) {
+			if (activation_service(&srv.inh[j], conf) != svc)
 				continue;
-			}
-			l->fd = listen_open(&l->addr, l->backlog);
-			if (l->fd < 0) {
-				log_err("cannot bind %s for service %s",
-					addr_format(&l->addr, abuf, sizeof(abuf)), svc->name);
-				goto fail;
-			}
+			lis[k++] = (struct listener){ .fd = srv.inh[j].fd,
+						      .addr = srv.inh[j].addr,
+						      .backlog = -1,
+						      .wildcard = addr_is_any(&srv.inh[j].addr),
+						      .inherited = 1,
+						      .svc = svc };
+			activated = 1;
 		}
+		for (j = 0; !activated && j < svc->nlisten; j++, k++)
+			if (listener_bind(&lis[k], svc, &svc->listen[j], old, nold) < 0)
+				goto fail;
 	}
-	*nout = n;
+	*nout = k;
 	return lis;
 fail:
 	saved = errno;
-	/* Close only what this call opened; sockets taken from OLD stay with OLD. */
+	/* Close only what this call bound; sockets from OLD or systemd stay. */
 	for (i = 0; i < k; i++) {
 		for (j = 0; j < nold; j++)
 			if (old[j].fd == lis[i].fd)
 				break;
-		if (j == nold && lis[i].fd >= 0)
+		if (j == nold && !lis[i].inherited)
 			close(lis[i].fd);
 	}
 	free(lis);
@@ -138,8 +161,10 @@ fail:
 	return NULL;
 }
 
-int server_listen(struct conf *conf)
+int server_listen(struct conf *conf, struct inherited *inh, size_t ninh)
 {
+	srv.inh = inh;
+	srv.ninh = ninh;
 	srv.lis = listeners_open(conf, NULL, 0, &srv.nlis);
 	if (!srv.lis)
 		return -1;
@@ -454,10 +479,18 @@ static void log_listeners(void)
 	char abuf[ADDR_STRLEN];
 	size_t i;
 
-	for (i = 0; i < srv.nlis; i++)
-		log_info("listening on %s for %s (builtin %s, backlog %d)",
-			 addr_format(&srv.lis[i].addr, abuf, sizeof(abuf)), srv.lis[i].svc->name,
-			 builtin_name(srv.lis[i].svc->builtin), srv.lis[i].backlog);
+	for (i = 0; i < srv.nlis; i++) {
+		const struct listener *l = &srv.lis[i];
+
+		if (l->inherited)
+			log_info("listening on %s for %s (builtin %s, socket %d from systemd)",
+				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name,
+				 builtin_name(l->svc->builtin), l->fd);
+		else
+			log_info("listening on %s for %s (builtin %s, backlog %d)",
+				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name,
+				 builtin_name(l->svc->builtin), l->backlog);
+	}
 }
 
 /* Remove listener L from the epoll set and close it. */
@@ -466,6 +499,7 @@ static void listener_close(struct listener *l)
 	if (l->polled)
 		(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	l->polled = 0;
+	/* Our copy only: systemd keeps its own, and we exit right after. */
 	close(l->fd);
 	l->fd = -1;
 }
@@ -493,6 +527,12 @@ static void reload(void)
 		conf_errors_clear(&errs);
 		goto fail;
 	}
+	if (activation_check(srv.inh, srv.ninh, conf, status, sizeof(status)) < 0) {
+		log_errx("%s", status);
+		snprintf(status, sizeof(status), "reload failed: a socket from systemd matches no service");
+		conf_free(conf);
+		goto fail;
+	}
 	lis = listeners_open(conf, srv.lis, srv.nlis, &nlis);
 	if (!lis) {
 		snprintf(status, sizeof(status), "reload failed: cannot bind a new address");
@@ -504,7 +544,7 @@ static void reload(void)
 		for (j = 0; j < nlis; j++)
 			if (lis[j].fd == srv.lis[i].fd)
 				break;
-		if (j == nlis)
+		if (j == nlis && !srv.lis[i].inherited)
 			listener_close(&srv.lis[i]);
 		else if (srv.lis[i].polled)
 			(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, srv.lis[i].fd, NULL);

@@ -4,13 +4,15 @@
 #define ACCEPTD_SERVER_H
 
 #include "acceptd.h"
+#include "activation.h"
 
 /*
- * Take ownership of CONF and bind every listener it names. On failure logs
- * the address, port and system error, closes whatever it opened and
- * returns -1.
+ * Take ownership of CONF and of INH (NINH sockets from systemd, already
+ * checked against CONF), and bind every other listener CONF names. On
+ * failure logs the address, port and system error, closes whatever it
+ * bound and returns -1.
  */
-int server_listen(struct conf *conf);
+int server_listen(struct conf *conf, struct inherited *inh, size_t ninh);
 
 /*
  * Serve until SIGTERM or SIGINT, then shut down: children get SIGTERM, and
