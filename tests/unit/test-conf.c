@@ -392,8 +392,8 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-builtin-missing.conf",
 	  { "bad-builtin-missing.conf:2: services[echo].builtin: missing required key" } },
 	{ "bad-builtin-unknown.conf",
-	  { "bad-builtin-unknown.conf:6: services[echo].builtin: \"chargen\" is not a known "
-	    "builtin (known: echo)" } },
+	  { "bad-builtin-unknown.conf:6: services[echo].builtin: \"qotd\" is not a known "
+	    "builtin (known: echo, discard, chargen, daytime, time)" } },
 	{ "bad-builtin-int.conf",
 	  { "bad-builtin-int.conf:6: services[echo].builtin: expected a string, got an integer" } },
 	{ "bad-conflict-same.conf",
@@ -431,8 +431,8 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-three.conf",
 	  { "bad-three.conf:3: daemon.shutdown_timeout: -1 is out of range (0-3600)",
 	    "bad-three.conf:11: services[echo].backlog: 0 is out of range (1-65535)",
-	    "bad-three.conf:12: services[echo].builtin: \"discard\" is not a known builtin "
-	    "(known: echo)" } },
+	    "bad-three.conf:12: services[echo].builtin: \"qotd\" is not a known builtin "
+	    "(known: echo, discard, chargen, daytime, time)" } },
 	{ "bad-many.conf",
 	  { "bad-many.conf:3: daemon.max_connections: 1000001 is out of range (1-1000000)",
 	    "bad-many.conf:4: daemon.log_level: expected a string, got an integer",
