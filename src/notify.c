@@ -2,6 +2,7 @@
 /* sd_notify: readiness and status for the service manager; silent without NOTIFY_SOCKET. */
 #include "notify.h"
 
+#include <stdint.h>
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
@@ -20,6 +21,19 @@ void notify_reloading(void)
 	(void)sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
 			 (unsigned long long)ts.tv_sec * 1000000ull +
 				 (unsigned long long)ts.tv_nsec / 1000ull);
+}
+
+unsigned long long notify_watchdog_usec(void)
+{
+	uint64_t usec = 0;
+
+	/* unset_env = 0: WATCHDOG_* stay for a re-check; exec'd programs get a clean environment. */
+	return sd_watchdog_enabled(0, &usec) > 0 ? (unsigned long long)usec : 0;
+}
+
+void notify_watchdog(void)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
 }
 
 void notify_stopping(void)

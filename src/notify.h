@@ -9,6 +9,12 @@ void notify_ready(const char *status);
 /* RELOADING=1 (with MONOTONIC_USEC=, harmless before systemd 253). */
 void notify_reloading(void);
 
+/* The watchdog interval in usec when the manager asked for pings ($WATCHDOG_USEC), else 0. */
+unsigned long long notify_watchdog_usec(void);
+
+/* WATCHDOG=1. */
+void notify_watchdog(void);
+
 /* STOPPING=1. */
 void notify_stopping(void);
 

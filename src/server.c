@@ -72,6 +72,9 @@ static struct {
 	/* STATUS= for the service manager, sent when stale and a second has passed */
 	int status_stale;
 	uint64_t status_sent;
+	/* WATCHDOG=1 every half interval, from the loop itself: a stuck loop stops the pings */
+	uint64_t watchdog_usec;
+	uint64_t watchdog_next;
 	/* shutdown */
 	int stopping;
 	uint64_t kill_at;        /* 0: no SIGKILL pending */
@@ -627,6 +630,8 @@ static int next_timeout(void)
 		next = srv.kill_at;
 	if (srv.status_stale && (!next || srv.status_sent + STATUS_USEC < next))
 		next = srv.status_sent + STATUS_USEC;
+	if (srv.watchdog_usec && (!next || srv.watchdog_next < next))
+		next = srv.watchdog_next;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
@@ -643,6 +648,10 @@ static void timers_run(void)
 		notify_status(status);
 		srv.status_stale = 0;
 		srv.status_sent = now;
+	}
+	if (srv.watchdog_usec && now >= srv.watchdog_next) {
+		notify_watchdog();
+		srv.watchdog_next = now + srv.watchdog_usec / 2;
 	}
 	if (srv.backoff && now >= srv.backoff_until)
 		srv.backoff = 0;
@@ -696,6 +705,8 @@ int server_run(int log_level_override)
 	log_event(MSGID_READY, LOG_INFO, NULL, 0, "ready: %s", status);
 	notify_ready(status);
 	srv.status_sent = now_usec();
+	srv.watchdog_usec = notify_watchdog_usec();
+	srv.watchdog_next = srv.status_sent + srv.watchdog_usec / 2;
 	log_started();
 
 	while (!srv.stopping || srv.nchildren > 0) {
