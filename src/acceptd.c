@@ -7,6 +7,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "activation.h"
 #include "conf.h"
 #include "daemon.h"
@@ -102,6 +104,11 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "acceptd: %s\n", err);
 			return EX_OSERR;
 		}
+		/*
+		 * Whatever else whoever started us left open is not ours, and
+		 * must not reach an exec'd program: it sees exactly 0, 1 and 2.
+		 */
+		(void)close_range(SD_LISTEN_FDS_START + (unsigned)ninh, ~0u, 0);
 	}
 
 	conf = conf_load(path, &errs);

@@ -4,6 +4,7 @@
 #define ACCEPTD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "addr.h"
 
@@ -25,7 +26,12 @@ enum log_conn {
 /* One service: where it listens and what it runs. */
 struct service {
 	char name[SERVICE_NAME_MAX + 1];
-	int builtin;           /* enum builtin, see builtin.h */
+	int builtin;           /* enum builtin, see builtin.h; -1 for an exec service */
+	char **argv;           /* exec: program and arguments, NULL-terminated; NULL for a builtin */
+	char **env;            /* exec: extra "NAME=value" entries, NULL-terminated, or NULL */
+	int has_user;          /* the child switches to uid/gid before serving */
+	uid_t uid;
+	gid_t gid;
 	unsigned port;         /* default port for listen entries without one; 0 if unset */
 	int backlog;
 	size_t nlisten;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "exec.h"
 #include "sig.h"
 #include "util.h"
 
@@ -86,6 +87,13 @@ void child_main(const struct conn *c, int report_fd, int log_accepted, const int
 		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s",
 			  host[0] ? host : t.raddr, t.raddr, t.rport, c->svc->name, t.laddr, t.lport);
 
+	if (exec_drop_privileges(c->svc) < 0) {
+		log_err("%s: cannot switch to uid %u gid %u", c->svc->name, (unsigned)c->svc->uid,
+			(unsigned)c->svc->gid);
+		_exit(126);
+	}
+	if (c->svc->argv)
+		exec_run(c, host);
 	rc = builtin_serve(c->svc->builtin, c->fd, &st);
 	if (rc < 0)
 		log_warn("%s: connection from [%s]:%s", c->svc->name, t.raddr, t.rport);

@@ -3,11 +3,15 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "builtin.h"
@@ -57,7 +61,19 @@ static const struct key service_keys[] = {
 	/* Required only when a listen entry has no port of its own; checked by hand. */
 	{ "port", KIND_INT, 0, 1, 65535, 0 },
 	{ "backlog", KIND_INT, 0, 1, 65535, DEFAULT_BACKLOG },
-	{ "builtin", KIND_STRING, 1, 0, 0, 0 },
+	/* Exactly one of builtin and exec: checked by hand. */
+	{ "builtin", KIND_STRING, 0, 0, 0, 0 },
+	{ "exec", KIND_STRINGS, 0, 0, 0, 0 },
+	{ "env", KIND_STRINGS, 0, 0, 0, 0 },
+	{ "user", KIND_STRING, 0, 0, 0, 0 },
+	{ "group", KIND_STRING, 0, 0, 0, 0 },
+};
+
+/* Environment names acceptd sets for exec, or that must never reach a child. */
+static const char *const env_reserved[] = {
+	"PROTO",	 "TCPLOCALIP",	"TCPLOCALPORT", "TCPREMOTEIP",	 "TCPREMOTEPORT",
+	"TCPREMOTEHOST", "REMOTE_ADDR", "REMOTE_PORT",	"ACCEPTD_SERVICE", "NOTIFY_SOCKET",
+	"LISTEN_FDS",	 "LISTEN_PID",	"LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
 };
 
 static const char *const log_conn_names[] = {
@@ -67,7 +83,7 @@ static const char *const log_conn_names[] = {
 };
 
 /* A group being checked: its setting (NULL when absent), its keys, and how messages name it. */
-struct group {
+struct sect {
 	const config_setting_t *s;
 	const struct key *keys;
 	size_t nkeys;
@@ -80,6 +96,15 @@ struct listen_src {
 	size_t idx; /* index in that service's listen array */
 	const config_setting_t *s;
 };
+
+static void strings_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
 
 /* State of one conf_load() call. Settings point into the config_t, alive until the end. */
 struct ctx {
@@ -250,7 +275,7 @@ static const char *kind_name(enum kind kind)
 }
 
 /* NAME's entry in G's table; NAME is always one of ours. */
-static const struct key *group_key(const struct group *g, const char *name)
+static const struct key *group_key(const struct sect *g, const char *name)
 {
 	size_t i;
 
@@ -260,7 +285,7 @@ static const struct key *group_key(const struct group *g, const char *name)
 	return NULL;
 }
 
-static int group_default(const struct group *g, const char *name)
+static int group_default(const struct sect *g, const char *name)
 {
 	const struct key *k = group_key(g, name);
 
@@ -268,7 +293,7 @@ static int group_default(const struct group *g, const char *name)
 }
 
 /* A typo must not be ignored silently: every member must be in the table. */
-static void group_check_unknown(struct ctx *c, const struct group *g)
+static void group_check_unknown(struct ctx *c, const struct sect *g)
 {
 	const config_setting_t *m;
 	const char *name;
@@ -289,7 +314,7 @@ static void group_check_unknown(struct ctx *c, const struct group *g)
  * The member NAME of G if present and of the right type, else NULL. libconfig's
  * lookups cannot tell missing from mistyped, so look at the member itself.
  */
-static const config_setting_t *group_get(struct ctx *c, const struct group *g, const char *name)
+static const config_setting_t *group_get(struct ctx *c, const struct sect *g, const char *name)
 {
 	const struct key *k = group_key(g, name);
 	const config_setting_t *s;
@@ -311,7 +336,7 @@ static const config_setting_t *group_get(struct ctx *c, const struct group *g, c
 }
 
 /* Integer NAME of G into *OUT (default when absent). Returns 1 if set, 0 if absent, -1 if bad. */
-static int group_int(struct ctx *c, const struct group *g, const char *name, int *out)
+static int group_int(struct ctx *c, const struct sect *g, const char *name, int *out)
 {
 	const struct key *k = group_key(g, name);
 	const config_setting_t *s;
@@ -340,7 +365,7 @@ static int group_int(struct ctx *c, const struct group *g, const char *name, int
 
 static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
 {
-	struct group g = { s, daemon_keys, ARRAY_SIZE(daemon_keys), "daemon" };
+	struct sect g = { s, daemon_keys, ARRAY_SIZE(daemon_keys), "daemon" };
 	char buf[SHOW_MAX];
 	const config_setting_t *v;
 	const char *str;
@@ -394,7 +419,7 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 }
 
 /* Check the name; when it is valid and unique, store it and name the service by it from now on. */
-static void service_name(struct ctx *c, struct group *g, struct conf *conf, size_t idx)
+static void service_name(struct ctx *c, struct sect *g, struct conf *conf, size_t idx)
 {
 	struct service *sv = &conf->services[idx];
 	const config_setting_t *v;
@@ -440,7 +465,7 @@ static void service_name(struct ctx *c, struct group *g, struct conf *conf, size
 }
 
 /* Parse the listen entries; returns the first valid one without a port, or NULL. */
-static const config_setting_t *service_listen(struct ctx *c, const struct group *g,
+static const config_setting_t *service_listen(struct ctx *c, const struct sect *g,
 					      struct conf *conf, size_t idx)
 {
 	struct service *sv = &conf->services[idx];
@@ -491,9 +516,171 @@ static const config_setting_t *service_listen(struct ctx *c, const struct group 
 	return noport;
 }
 
+/*
+ * A NULL-terminated copy of the strings in array or list V, or NULL (with
+ * an error for each element that is not a string, or nomem set).
+ */
+static char **strings_copy(struct ctx *c, const struct sect *g, const char *key,
+			   const config_setting_t *v)
+{
+	const config_setting_t *e;
+	int i, n = config_setting_length(v), bad = 0;
+	char **out;
+
+	out = calloc((size_t)n + 1, sizeof(*out));
+	if (!out) {
+		c->nomem = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(v, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_error(c, e, g->label, key, "expected a string, got %s",
+				   type_name(config_setting_type(e)));
+			bad = 1;
+			continue;
+		}
+		out[i] = strdup(setting_str(e));
+		if (!out[i])
+			c->nomem = 1;
+	}
+	if (bad || c->nomem) {
+		strings_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* exec and env; exactly one of builtin and exec. */
+static void service_exec(struct ctx *c, const struct sect *g, struct service *sv)
+{
+	const config_setting_t *v, *b;
+	char buf[SHOW_MAX];
+	struct stat st;
+	size_t i, j, n;
+
+	v = group_get(c, g, "exec");
+	b = config_setting_get_member(g->s, "builtin");
+	if (v && b)
+		conf_error(c, v, g->label, "exec", "a service has builtin or exec, not both");
+	else if (!v && !b && !config_setting_get_member(g->s, "exec"))
+		conf_error(c, g->s, g->label, "builtin", "missing required key (a service needs builtin or exec)");
+	if (v) {
+		if (config_setting_length(v) == 0) {
+			conf_error(c, v, g->label, "exec", "must not be empty");
+		} else if ((sv->argv = strings_copy(c, g, "exec", v))) {
+			/* No shell and no PATH search: the program is named exactly. */
+			if (sv->argv[0][0] != '/')
+				conf_error(c, v, g->label, "exec", "\"%s\" is not an absolute path",
+					   show(sv->argv[0], buf, sizeof(buf)));
+			else if (stat(sv->argv[0], &st) < 0)
+				conf_error(c, v, g->label, "exec", "\"%s\": %s",
+					   show(sv->argv[0], buf, sizeof(buf)), strerror(errno));
+			else if (!S_ISREG(st.st_mode) || access(sv->argv[0], X_OK) < 0)
+				conf_error(c, v, g->label, "exec", "\"%s\" is not an executable file",
+					   show(sv->argv[0], buf, sizeof(buf)));
+		}
+	}
+
+	v = group_get(c, g, "env");
+	if (!v)
+		return;
+	if (!sv->argv && !config_setting_get_member(g->s, "exec"))
+		conf_error(c, v, g->label, "env", "only an exec service has an environment");
+	sv->env = strings_copy(c, g, "env", v);
+	for (i = 0; sv->env && sv->env[i]; i++) {
+		const char *e = sv->env[i];
+
+		n = strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		if (n == 0 || e[n] != '=' || (e[0] >= '0' && e[0] <= '9')) {
+			conf_error(c, v, g->label, "env", "\"%s\" is not NAME=value",
+				   show(e, buf, sizeof(buf)));
+			continue;
+		}
+		for (j = 0; j < ARRAY_SIZE(env_reserved); j++)
+			if (strlen(env_reserved[j]) == n && strncmp(e, env_reserved[j], n) == 0)
+				conf_error(c, v, g->label, "env", "%s is set by acceptd",
+					   env_reserved[j]);
+	}
+}
+
+/* A user or group given by name or number; returns 0 and sets *ID, or -1. */
+static int id_parse(const char *s, int is_group, unsigned *id, gid_t *primary)
+{
+	struct passwd *pw;
+	struct group *gr;
+	unsigned long v;
+	char *end;
+
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || *end || v >= (unsigned long)(uid_t)-1)
+			return -1;
+		*id = (unsigned)v;
+		if (!is_group) {
+			pw = getpwuid((uid_t)v);
+			*primary = pw ? pw->pw_gid : (gid_t)v;
+		}
+		return 0;
+	}
+	if (is_group) {
+		gr = getgrnam(s);
+		if (!gr)
+			return -1;
+		*id = gr->gr_gid;
+		return 0;
+	}
+	pw = getpwnam(s);
+	if (!pw)
+		return -1;
+	*id = pw->pw_uid;
+	*primary = pw->pw_gid;
+	return 0;
+}
+
+/* user and group: looked up now, so -t catches a typo and the child needs no NSS. */
+static void service_user(struct ctx *c, const struct sect *g, struct service *sv)
+{
+	const config_setting_t *u, *gr;
+	char buf[SHOW_MAX];
+	unsigned id;
+	gid_t primary = 0;
+
+	u = group_get(c, g, "user");
+	gr = group_get(c, g, "group");
+	if (gr && !u && !config_setting_get_member(g->s, "user")) {
+		conf_error(c, gr, g->label, "group", "needs user as well");
+		return;
+	}
+	if (!u)
+		return;
+	if (id_parse(setting_str(u), 0, &id, &primary) < 0) {
+		conf_error(c, u, g->label, "user", "unknown user \"%s\"",
+			   show(setting_str(u), buf, sizeof(buf)));
+		return;
+	}
+	sv->uid = id;
+	sv->gid = primary;
+	if (gr) {
+		if (id_parse(setting_str(gr), 1, &id, &primary) < 0) {
+			conf_error(c, gr, g->label, "group", "unknown group \"%s\"",
+				   show(setting_str(gr), buf, sizeof(buf)));
+			return;
+		}
+		sv->gid = id;
+	}
+	sv->has_user = 1;
+	/* Only root can switch; anyone can "switch" to what it already is. */
+	if (geteuid() != 0 && (sv->uid != geteuid() || sv->gid != getegid()))
+		conf_error(c, u, g->label, "user",
+			   "acceptd runs as uid %u and cannot switch to uid %u gid %u",
+			   (unsigned)geteuid(), (unsigned)sv->uid, (unsigned)sv->gid);
+}
+
 static void service_load(struct ctx *c, const config_setting_t *s, struct conf *conf, size_t idx)
 {
-	struct group g = { s, service_keys, ARRAY_SIZE(service_keys), "" };
+	struct sect g = { s, service_keys, ARRAY_SIZE(service_keys), "" };
 	struct service *sv = &conf->services[idx];
 	const config_setting_t *v, *noport;
 	char buf[SHOW_MAX], known[128];
@@ -501,6 +688,7 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 	size_t i, len;
 	int port, b;
 
+	sv->builtin = -1;
 	snprintf(g.label, sizeof(g.label), "services[#%zu]", idx + 1);
 	service_name(c, &g, conf, idx);
 	group_check_unknown(c, &g);
@@ -538,6 +726,8 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 			sv->builtin = b;
 		}
 	}
+	service_exec(c, &g, sv);
+	service_user(c, &g, sv);
 }
 
 static void services_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
@@ -663,7 +853,7 @@ static void read_error(struct ctx *c, const config_t *cfg)
 struct conf *conf_load(const char *path, struct conf_errors *errs)
 {
 	struct ctx c = { .path = path, .errs = errs };
-	struct group root = { NULL, top_keys, ARRAY_SIZE(top_keys), "" };
+	struct sect root = { NULL, top_keys, ARRAY_SIZE(top_keys), "" };
 	const config_setting_t *v;
 	struct conf *conf = NULL;
 	const char *slash;
@@ -734,8 +924,11 @@ void conf_free(struct conf *conf)
 
 	if (!conf)
 		return;
-	for (i = 0; i < conf->nservices; i++)
+	for (i = 0; i < conf->nservices; i++) {
 		free(conf->services[i].listen);
+		strings_free(conf->services[i].argv);
+		strings_free(conf->services[i].env);
+	}
 	free(conf->services);
 	free(conf->pidfile);
 	free(conf->path);
@@ -753,18 +946,35 @@ void conf_errors_clear(struct conf_errors *errs)
 	errs->n = 0;
 }
 
+const char *conf_service_what(const struct service *sv, char *buf, size_t len)
+{
+	size_t n, i;
+
+	if (!sv->argv) {
+		snprintf(buf, len, "builtin %s", builtin_name(sv->builtin));
+		return buf;
+	}
+	n = (size_t)snprintf(buf, len, "exec");
+	for (i = 0; sv->argv[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " %s", sv->argv[i]);
+	return buf;
+}
+
 void conf_print(const struct conf *conf, FILE *f)
 {
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], what[256];
 	const struct service *sv;
 	size_t i, j;
 
 	for (i = 0; i < conf->nservices; i++) {
 		sv = &conf->services[i];
-		fprintf(f, "%s: builtin %s, listen", sv->name, builtin_name(sv->builtin));
+		fprintf(f, "%s: %s, listen", sv->name, conf_service_what(sv, what, sizeof(what)));
 		for (j = 0; j < sv->nlisten; j++)
 			fprintf(f, " %s", addr_format(&sv->listen[j], buf, sizeof(buf)));
-		fprintf(f, ", backlog %d\n", sv->backlog);
+		fprintf(f, ", backlog %d", sv->backlog);
+		if (sv->has_user)
+			fprintf(f, ", uid %u gid %u", (unsigned)sv->uid, (unsigned)sv->gid);
+		fputc('\n', f);
 	}
 }
 

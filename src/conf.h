@@ -29,6 +29,9 @@ void conf_errors_clear(struct conf_errors *errs);
 /* Write one summary line per service, as `acceptd -t` shows it. */
 void conf_print(const struct conf *conf, FILE *f);
 
+/* "builtin echo" or "exec /bin/cat -u" (cut to LEN), for summaries and logs. Returns BUF. */
+const char *conf_service_what(const struct service *sv, char *buf, size_t len);
+
 /* Find a service by name, or NULL. */
 const struct service *conf_service(const struct conf *conf, const char *name);
 

@@ -479,20 +479,20 @@ static void status_text(char *buf, size_t len)
 
 static void log_listeners(void)
 {
-	char abuf[ADDR_STRLEN];
+	char abuf[ADDR_STRLEN], what[256];
 	size_t i;
 
 	for (i = 0; i < srv.nlis; i++) {
 		const struct listener *l = &srv.lis[i];
 
+		conf_service_what(l->svc, what, sizeof(what));
 		if (l->inherited)
-			log_info("listening on %s for %s (builtin %s, socket %d from systemd)",
-				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name,
-				 builtin_name(l->svc->builtin), l->fd);
+			log_info("listening on %s for %s (%s, socket %d from systemd)",
+				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name, what, l->fd);
 		else
-			log_info("listening on %s for %s (builtin %s, backlog %d)",
-				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name,
-				 builtin_name(l->svc->builtin), l->backlog);
+			log_info("listening on %s for %s (%s, backlog %d)",
+				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name, what,
+				 l->backlog);
 	}
 }
 

@@ -390,7 +390,7 @@ static const struct bad_case bad_cases[] = {
 	  { "bad-backlog-bool.conf:6: services[echo].backlog: expected an integer, "
 	    "got a boolean" } },
 	{ "bad-builtin-missing.conf",
-	  { "bad-builtin-missing.conf:2: services[echo].builtin: missing required key" } },
+	  { "bad-builtin-missing.conf:2: services[echo].builtin: missing required key (a service needs builtin or exec)" } },
 	{ "bad-builtin-unknown.conf",
 	  { "bad-builtin-unknown.conf:6: services[echo].builtin: \"qotd\" is not a known "
 	    "builtin (known: echo, discard, chargen, daytime, time)" } },
@@ -443,11 +443,11 @@ static const struct bad_case bad_cases[] = {
 	    "bad-many.conf:16: services[#2].name: \"bad name\" may only contain "
 	    "A-Z a-z 0-9 _ . -",
 	    "bad-many.conf:19: services[#2].backlog: expected an integer, got a float",
-	    "bad-many.conf:21: services[#2].exec: unknown key",
+	    "bad-many.conf:21: services[#2].exec: a service has builtin or exec, not both",
 	    "bad-many.conf:24: services[#3].name: duplicate service name \"echo\" "
 	    "(first at bad-many.conf:11)",
 	    "bad-many.conf:25: services[#3].listen: must not be empty",
-	    "bad-many.conf:23: services[#3].builtin: missing required key",
+	    "bad-many.conf:23: services[#3].builtin: missing required key (a service needs builtin or exec)",
 	    "bad-many.conf:29: extra: unknown key" } },
 };
 
