@@ -50,7 +50,7 @@ int main(int argc, char *argv[])
 	char err[512];
 	int ninh = 0;
 	const char *path = DEFAULT_CONFIG, *pidfile = NULL;
-	char *pid_path = NULL;
+	char *pid_path = NULL, *abs_path = NULL;
 	int foreground = 0, test = 0, level = -1, c, rc;
 	struct conf *conf;
 	size_t i;
@@ -111,6 +111,18 @@ int main(int argc, char *argv[])
 		(void)close_range(SD_LISTEN_FDS_START + (unsigned)ninh, ~0u, 0);
 	}
 
+	/* Reload reads the file again after chdir("/"): remember where it is. */
+	if (path[0] != '/' && !test) {
+		char *cwd = getcwd(NULL, 0);
+
+		if (!cwd || asprintf(&abs_path, "%s/%s", cwd, path) < 0) {
+			free(cwd);
+			fprintf(stderr, "acceptd: cannot find the current directory\n");
+			return EX_OSERR;
+		}
+		free(cwd);
+		path = abs_path;
+	}
 	conf = conf_load(path, &errs);
 	if (!conf) {
 		for (i = 0; i < errs.n; i++)
@@ -137,8 +149,12 @@ int main(int argc, char *argv[])
 	/* Bind before detaching, so a bind failure reaches whoever started us, with exit 71. */
 	if (server_listen(conf, inh, (size_t)ninh) < 0)
 		exit(EX_OSERR);
-	if (!foreground && daemon_detach() < 0)
-		fatal(EX_OSERR, "cannot daemonize");
+	if (!foreground) {
+		if (daemon_detach() < 0)
+			fatal(EX_OSERR, "cannot daemonize");
+		/* stderr is /dev/null now: a terminal no longer keeps the log from the journal. */
+		log_init(level >= 0 ? level : conf->log_level);
+	}
 	if (pid_path && daemon_pidfile_write(pid_path) < 0)
 		fatal(EX_OSERR, "cannot write pidfile %s", pid_path);
 
@@ -147,5 +163,6 @@ int main(int argc, char *argv[])
 	if (pid_path)
 		daemon_pidfile_remove(pid_path);
 	free(pid_path);
+	free(abs_path);
 	return rc;
 }
