@@ -282,6 +282,7 @@ static int children_reserve(void)
 static void spawn(const struct conn *c)
 {
 	struct child *ch;
+	uint64_t start;
 	pid_t pid;
 	int err;
 
@@ -291,6 +292,8 @@ static void spawn(const struct conn *c)
 		backoff_start("cannot track a new child", err);
 		return;
 	}
+	/* Before fork(): the child may run first, and the duration includes all of it. */
+	start = now_usec();
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
@@ -305,7 +308,7 @@ static void spawn(const struct conn *c)
 	ch = &srv.children[srv.nchildren];
 	srv.pids[srv.nchildren++] = pid;
 	memset(ch, 0, sizeof(*ch));
-	ch->start = now_usec();
+	ch->start = start;
 	ch->peer = c->peer;
 	ch->local = c->local;
 	memcpy(ch->service, c->svc->name, sizeof(ch->service));
@@ -460,9 +463,12 @@ static void reap(void)
 	pid_t pid;
 	int status;
 
-	/* Reports are queued before the child exits, so they are all here now. */
-	reports_read();
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/*
+		 * A child queues its reports before it exits, so once waitpid()
+		 * has it, they are here: read them now, not before the loop.
+		 */
+		reports_read();
 		i = child_find(pid);
 		if (i >= 0)
 			child_ended((size_t)i, status);

@@ -1,0 +1,383 @@
+# SPDX-License-Identifier: MIT
+"""TCP clients for the integration tests (standard library only).
+
+usage: python3 client.py COMMAND HOST PORT [options]
+
+  echo     one echo round trip: send while reading, half-close, read to EOF,
+           compare byte for byte; prints "ok bytes=N local=ADDR lport=PORT"
+  many     N concurrent echo clients, each with its own random payload
+  refused  succeed only if the connection is refused
+  hold     open connections and keep them (idle, probed, or flooding without
+           reading); write a ready file, then wait for SIGTERM or, with
+           --until-closed, for the server to close every one of them
+  listen   bind a listening socket (to occupy an address), wait for SIGTERM
+
+usage: python3 client.py tty-stderr -- COMMAND [ARG...]
+
+  exec COMMAND (same pid) with its stderr on a pseudo-terminal; a detached
+  copier passes what it writes on to our stdout
+
+Any mismatch, unexpected error or missed deadline prints "client: ..." on
+stderr and exits 1; bad usage exits 2.
+"""
+
+import argparse
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+
+
+class Failure(Exception):
+    pass
+
+
+def family_of(host):
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(fam, host)
+            return fam
+        except OSError:
+            pass
+    raise Failure("not a numeric address: %r (names are never resolved here)" % host)
+
+
+def split_bind(spec):
+    """'127.0.0.2', '127.0.0.2:4000', '::1', '[::1]:4000' -> (addr, port)."""
+    if spec is None:
+        return None
+    if spec.startswith("["):
+        addr, _, rest = spec[1:].partition("]")
+        return addr, int(rest[1:]) if rest.startswith(":") else 0
+    if spec.count(":") == 1:
+        addr, port = spec.split(":")
+        return addr, int(port)
+    return spec, 0
+
+
+def connect(host, port, bind=None, timeout=10.0):
+    fam = family_of(host)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        if bind is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(bind)
+        s.connect((host, port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+def where(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def make_payload(size, rand, data, seed=0):
+    if data is not None:
+        return data.encode()
+    if rand:
+        return os.urandom(size)
+    # Deterministic but not periodic at small strides: every byte value occurs.
+    return bytes(((i * 7 + (i >> 8) + seed) & 0xFF) for i in range(size))
+
+
+def echo_once(host, port, payload, bind=None, timeout=30.0):
+    """One echo exchange; returns (local addr, local port). Raises Failure."""
+    deadline = time.monotonic() + timeout
+    try:
+        s = connect(host, port, bind, timeout)
+    except OSError as e:
+        raise Failure("connect to %s failed: %s" % (where(host, port), e))
+    local = s.getsockname()
+    errors = []
+
+    def sender():
+        try:
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=sender, daemon=True)
+    t.start()
+    chunks, got = [], 0
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout()
+            s.settimeout(left)
+            d = s.recv(262144)
+            if not d:
+                break
+            chunks.append(d)
+            got += len(d)
+    except socket.timeout:
+        raise Failure("%s: deadline of %.0f s passed after receiving %d of %d bytes"
+                      % (where(host, port), timeout, got, len(payload)))
+    except OSError as e:
+        raise Failure("%s: receive failed after %d of %d bytes: %s"
+                      % (where(host, port), got, len(payload), e))
+    finally:
+        t.join(max(0.0, deadline - time.monotonic()))
+        s.close()
+    if errors:
+        raise Failure("%s: send failed: %s" % (where(host, port), errors[0]))
+    data = b"".join(chunks)
+    if data != payload:
+        n = min(len(data), len(payload))
+        first = next((i for i in range(n) if data[i] != payload[i]), n)
+        raise Failure("%s: echo mismatch: sent %d bytes, got %d, first difference at offset %d"
+                      % (where(host, port), len(payload), len(data), first))
+    return local[0], local[1]
+
+
+def cmd_echo(a):
+    payload = make_payload(a.size, a.random, a.data)
+    for _ in range(a.repeat):
+        addr, lport = echo_once(a.host, a.port, payload, split_bind(a.bind), a.timeout)
+        print("ok bytes=%d local=%s lport=%d" % (len(payload), addr, lport))
+
+
+def cmd_many(a):
+    barrier = threading.Barrier(a.clients)
+    failures = []
+    lock = threading.Lock()
+
+    def one(i):
+        payload = make_payload(a.size, True, None)
+        try:
+            barrier.wait(a.timeout)
+            echo_once(a.host, a.port, payload, None, a.timeout)
+        except (Failure, threading.BrokenBarrierError) as e:
+            with lock:
+                failures.append("client %d: %s" % (i, e))
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(a.clients)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, start + a.timeout + 1 - time.monotonic()))
+    hung = sum(t.is_alive() for t in threads)
+    if hung:
+        failures.append("%d clients still running after %.0f s" % (hung, a.timeout))
+    if failures:
+        raise Failure("%d of %d concurrent clients failed:\n  %s"
+                      % (len(failures), a.clients, "\n  ".join(failures)))
+    print("ok clients=%d bytes=%d seconds=%.2f" % (a.clients, a.size, time.monotonic() - start))
+
+
+def cmd_refused(a):
+    try:
+        s = connect(a.host, a.port, split_bind(a.bind), a.timeout)
+    except ConnectionRefusedError:
+        print("ok refused %s" % where(a.host, a.port))
+        return
+    except OSError as e:
+        raise Failure("connect to %s: expected 'connection refused', got: %s"
+                      % (where(a.host, a.port), e))
+    s.close()
+    raise Failure("connect to %s succeeded; expected it to be refused" % where(a.host, a.port))
+
+
+def write_ready(path, text):
+    if path:
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text + "\n")
+        os.rename(tmp, path)
+
+
+def probe(s, i, timeout):
+    """Echo a short line on S: True if echoed, False if the server closed it."""
+    msg = b"probe %d\n" % i
+    got = b""
+    s.settimeout(timeout)
+    try:
+        s.sendall(msg)
+        while len(got) < len(msg):
+            d = s.recv(len(msg) - len(got))
+            if not d:
+                return False
+            got += d
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+    except socket.timeout:
+        raise Failure("connection %d: neither echoed nor closed within %.0f s" % (i, timeout))
+    if got != msg:
+        raise Failure("connection %d: probe echo mismatch: %r" % (i, got))
+    return True
+
+
+def flood(s, total, stall):
+    """Send up to TOTAL bytes without ever reading; stop once no progress for STALL s."""
+    s.setblocking(False)
+    chunk = b"x" * 65536
+    sent, last = 0, time.monotonic()
+    while sent < total:
+        try:
+            sent += s.send(chunk[: min(len(chunk), total - sent)])
+            last = time.monotonic()
+        except BlockingIOError:
+            if time.monotonic() - last > stall:
+                break
+            select.select([], [s], [], 0.1)
+    return sent
+
+
+def cmd_hold(a):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    bind = split_bind(a.bind)
+    socks, closed, sent = [], 0, 0
+    for i in range(a.count):
+        try:
+            s = connect(a.host, a.port, bind, a.timeout)
+        except OSError as e:
+            raise Failure("connection %d to %s failed: %s" % (i, where(a.host, a.port), e))
+        if a.probe and not probe(s, i, a.timeout):
+            closed += 1
+            s.close()
+            if a.stop_on_close:
+                break
+            continue
+        if a.send:
+            sent += flood(s, a.send, 1.0)
+        socks.append(s)
+    write_ready(a.ready, "held=%d closed=%d sent=%d" % (len(socks), closed, sent))
+    print("held=%d closed=%d sent=%d" % (len(socks), closed, sent), flush=True)
+    if not a.until_closed:
+        while not stop:
+            time.sleep(0.1)
+        for s in socks:
+            s.close()
+        return
+    # Wait until the server has closed every held connection. Without reading:
+    # POLLRDHUP reports the server's FIN even with unread data queued.
+    deadline = time.monotonic() + a.timeout
+    p = select.poll()
+    gone = select.POLLRDHUP | select.POLLHUP | select.POLLERR
+    for s in socks:
+        p.register(s, gone)
+    left_open = len(socks)
+    while left_open and not stop:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("%d of %d held connections still open after %.0f s"
+                          % (left_open, len(socks), a.timeout))
+        for fd, ev in p.poll(min(left, 0.2) * 1000):
+            if ev & gone:
+                p.unregister(fd)
+                left_open -= 1
+    for s in socks:
+        s.close()
+    if not stop:
+        print("all %d held connections closed by the server" % len(socks))
+
+
+def cmd_listen(a):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    s = socket.socket(family_of(a.host), socket.SOCK_STREAM)
+    s.bind((a.host, a.port))
+    s.listen(8)
+    write_ready(a.ready, "listening %s" % where(a.host, a.port))
+    while not stop:
+        time.sleep(0.1)
+    s.close()
+
+
+def tty_stderr(argv):
+    import pty
+    import tty
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)  # no \r\n translation: lines arrive as written
+    pid = os.fork()
+    if pid == 0:
+        # Detach the copier (double fork), so it is not a child of COMMAND.
+        if os.fork() != 0:
+            os._exit(0)
+        os.close(slave)
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every slave descriptor is closed
+                data = b""
+            if not data:
+                os._exit(0)
+            os.write(1, data)
+    os.waitpid(pid, 0)
+    os.close(master)
+    os.dup2(slave, 2)
+    os.close(slave)
+    os.execvp(argv[0], argv)
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "tty-stderr" and sys.argv[2] == "--":
+        tty_stderr(sys.argv[3:])
+    p = argparse.ArgumentParser(prog="client.py")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(name):
+        c = sub.add_parser(name)
+        c.add_argument("host")
+        c.add_argument("port", type=int)
+        c.add_argument("--timeout", type=float, default=30.0, help="deadline, seconds")
+        return c
+
+    c = common("echo")
+    c.add_argument("--bind", help="source address[:port]")
+    c.add_argument("--size", type=int, default=1024)
+    c.add_argument("--random", action="store_true", help="random binary payload")
+    c.add_argument("--data", help="send this text instead")
+    c.add_argument("--repeat", type=int, default=1)
+    c.set_defaults(func=cmd_echo)
+
+    c = common("many")
+    c.add_argument("--clients", type=int, default=50)
+    c.add_argument("--size", type=int, default=65536)
+    c.set_defaults(func=cmd_many)
+
+    c = common("refused")
+    c.add_argument("--bind")
+    c.set_defaults(func=cmd_refused)
+
+    c = common("hold")
+    c.add_argument("--bind")
+    c.add_argument("--count", type=int, default=1)
+    c.add_argument("--probe", action="store_true", help="echo a line on each connection")
+    c.add_argument("--stop-on-close", action="store_true",
+                   help="with --probe: stop at the first connection the server closes")
+    c.add_argument("--send", type=int, default=0, help="bytes to send without reading")
+    c.add_argument("--ready", help="file written once every connection is open")
+    c.add_argument("--until-closed", action="store_true",
+                   help="exit 0 once the server closed them all (or on SIGTERM), "
+                   "1 after --timeout")
+    c.set_defaults(func=cmd_hold)
+
+    c = common("listen")
+    c.add_argument("--ready")
+    c.set_defaults(func=cmd_listen)
+
+    a = p.parse_args()
+    try:
+        a.func(a)
+    except Failure as e:
+        sys.stderr.write("client: %s\n" % e)
+        return 1
+    except OSError as e:
+        sys.stderr.write("client: %s: %s\n" % (a.cmd, e))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
