@@ -7,6 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 sandbox "$@"
 
+# Conditions for wait_for: a function, so each poll looks again (a "$(...)"
+# argument would be expanded once, before the first poll).
+no_acceptd() { [ -z "$(acceptd_pids)" ]; }
+nothing_listening() { [ -z "$(listening)" ]; }
+
 # expect_bindfail WHAT ADDR:PORT ERRNO-TEXT ARGS...: acceptd ARGS -c $CONF exits 71 with
 # a line "cannot bind ADDR:PORT...: ERRNO-TEXT" on stderr; afterwards only $OTHERS listen.
 expect_bindfail() {
@@ -26,7 +31,7 @@ expect_bindfail() {
 	grep -F "cannot bind $where" "$DAEMON_LOG" | grep -qF ": $err" ||
 		fail "$what: no 'cannot bind $where...: $err' on stderr: $(cat "$DAEMON_LOG")"
 	! notified READY=1 || fail "$what: READY=1 sent although start-up failed"
-	wait_for test -z "$(acceptd_pids)" || fail "$what: acceptd processes left: $(acceptd_pids)"
+	wait_for no_acceptd || fail "$what: acceptd processes left: $(acceptd_pids)"
 	[ "$(listening | tr '\n' ' ')" = "$OTHERS" ] ||
 		fail "$what: listening afterwards: '$(listening | tr '\n' ' ')', expected '$OTHERS'"
 	ok "$what: exit 71, '$(grep -F "cannot bind $where" "$DAEMON_LOG" | sed 's/^[^ ]* //')'"
@@ -49,7 +54,7 @@ expect_bindfail "address in use, daemonizing" \
 [ ! -e "$TESTDIR/acceptd.pid" ] || fail "a pidfile was left behind: $(cat "$TESTDIR/acceptd.pid")"
 ok "no pidfile left behind"
 kill "$occupier"
-wait_for test -z "$(listening)" || hard_error "the occupying listener did not go away"
+wait_for nothing_listening || hard_error "the occupying listener did not go away: $(listening)"
 OTHERS=
 
 write_conf unassigned.conf <<EOF

@@ -10,6 +10,9 @@
 SANDBOX_HOSTS="127.0.0.2 named.test"
 sandbox "$@"
 
+# A function, so each poll of wait_for looks again.
+no_children_of() { [ -z "$(children_of "$1")" ]; }
+
 conf_for() { # SERVICE-NAME
 	write_conf "$1.conf" <<EOF
 services = ( { name = "$1"; listen = [ "127.0.0.1" ]; port = $PORT; builtin = "echo"; } );
@@ -62,7 +65,7 @@ EOF
 			fail "($mode) the two connections did not reach the journal as ended"
 	else
 		# "none" logs nothing per connection: wait for the children to be gone instead.
-		wait_for test -z "$(children_of "$DAEMON_PID")" || fail "(none) children did not end"
+		wait_for no_children_of "$DAEMON_PID" || fail "(none) children did not end"
 	fi
 	stop_daemon
 	[ -z "$(events "$MSGID_CONN_ACCEPTED")$(events "$MSGID_CONN_ENDED")" ] ||
