@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "acl.h"
 #include "addr.h"
 
 #define SERVICE_NAME_MAX 64
@@ -34,6 +35,16 @@ struct service {
 	gid_t gid;
 	unsigned port;         /* default port for listen entries without one; 0 if unset */
 	int backlog;
+	int v6only;            /* IPV6_V6ONLY on its IPv6 sockets (default 1) */
+	struct cidr *allow;    /* when non-empty, only these sources */
+	size_t nallow;
+	struct cidr *deny;     /* never these sources; wins over allow */
+	size_t ndeny;
+	int max_connections;   /* concurrent children of this service; 0: only the global cap */
+	int max_per_source;    /* concurrent children per source address; 0: no limit */
+	double rate;           /* new connections per second; 0: no limit */
+	double burst;          /* token bucket size */
+	int idle_timeout;      /* builtins: seconds without progress before closing; 0: none */
 	size_t nlisten;
 	struct addr *listen;   /* every entry has its port filled in */
 };

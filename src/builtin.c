@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,10 +171,21 @@ const char *builtin_name(int b)
 	return b >= 0 && b < BUILTIN_MAX ? builtins[b].name : "?";
 }
 
-int builtin_serve(int b, int fd, struct builtin_stats *st)
+int builtin_serve(int b, int fd, int idle_timeout, struct builtin_stats *st)
 {
-	int rc = builtins[b].serve(fd, st);
+	struct timeval tv = { idle_timeout, 0 };
+	int rc;
 
+	/*
+	 * Socket timeouts bound each blocking call: a silent client and one
+	 * that never reads what echo or chargen send are cut off alike.
+	 */
+	if (idle_timeout > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+				 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0))
+		return -1;
+	rc = builtins[b].serve(fd, st);
+	if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		errno = ETIMEDOUT;
 	/* A client that resets is how these conversations often end. */
 	if (rc < 0 && (errno == ECONNRESET || errno == EPIPE))
 		rc = 0;

@@ -39,7 +39,11 @@ uint32_t builtin_time(time_t t);
 /* Fill BUF with chargen line N (CHARGEN_LINE characters and CRLF). */
 void builtin_chargen_line(unsigned long n, char buf[CHARGEN_LINE + 2]);
 
-/* Serve builtin B on FD until the client is done. Returns 0, or -1 with errno on an I/O error. */
-int builtin_serve(int b, int fd, struct builtin_stats *st);
+/*
+ * Serve builtin B on FD until the client is done. IDLE_TIMEOUT > 0 bounds
+ * every wait for the client, to read or to take what we send, in seconds.
+ * Returns 0, or -1 with errno: ETIMEDOUT when the client was idle that long.
+ */
+int builtin_serve(int b, int fd, int idle_timeout, struct builtin_stats *st);
 
 #endif

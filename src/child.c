@@ -94,11 +94,15 @@ void child_main(const struct conn *c, int report_fd, int log_accepted, const int
 	}
 	if (c->svc->argv)
 		exec_run(c, host);
-	rc = builtin_serve(c->svc->builtin, c->fd, &st);
-	if (rc < 0)
-		log_warn("%s: connection from [%s]:%s", c->svc->name, t.raddr, t.rport);
-
+	rc = builtin_serve(c->svc->builtin, c->fd, c->svc->idle_timeout, &st);
 	memset(&r, 0, sizeof(r));
+	if (rc < 0 && errno == ETIMEDOUT) {
+		/* Not an error: the connection-ended entry says why it ended. */
+		r.idle = 1;
+		rc = 0;
+	} else if (rc < 0) {
+		log_warn("%s: connection from [%s]:%s", c->svc->name, t.raddr, t.rport);
+	}
 	r.type = REPORT_END;
 	r.bytes_in = st.bytes_in;
 	r.bytes_out = st.bytes_out;

@@ -24,6 +24,7 @@ struct child_report {
 	int type;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	int idle;               /* REPORT_END: closed after idle_timeout */
 	char host[256];         /* REPORT_HOST: sanitised name, "" when there is none */
 };
 

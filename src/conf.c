@@ -30,6 +30,8 @@ enum kind {
 	KIND_STRINGS, /* array or list of strings */
 	KIND_GROUP,
 	KIND_GROUPS, /* list (or array) of groups */
+	KIND_BOOL,
+	KIND_NUMBER, /* integer or float */
 };
 
 /* One known key of a group: unknown keys are errors, so this is also the schema. */
@@ -67,6 +69,14 @@ static const struct key service_keys[] = {
 	{ "env", KIND_STRINGS, 0, 0, 0, 0 },
 	{ "user", KIND_STRING, 0, 0, 0, 0 },
 	{ "group", KIND_STRING, 0, 0, 0, 0 },
+	{ "v6only", KIND_BOOL, 0, 0, 0, 1 },
+	{ "allow", KIND_STRINGS, 0, 0, 0, 0 },
+	{ "deny", KIND_STRINGS, 0, 0, 0, 0 },
+	{ "max_connections", KIND_INT, 0, 0, 1000000, 0 },
+	{ "max_per_source", KIND_INT, 0, 0, 1000000, 0 },
+	{ "rate", KIND_NUMBER, 0, 0, 1000000, 0 },
+	{ "burst", KIND_INT, 0, 1, 1000000, 0 },
+	{ "idle_timeout", KIND_INT, 0, 0, 86400, 0 },
 };
 
 /* Environment names acceptd sets for exec, or that must never reach a child. */
@@ -253,6 +263,11 @@ static int kind_match(enum kind kind, int type)
 		return type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST;
 	case KIND_GROUP:
 		return type == CONFIG_TYPE_GROUP;
+	case KIND_BOOL:
+		return type == CONFIG_TYPE_BOOL;
+	case KIND_NUMBER:
+		return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64 ||
+		       type == CONFIG_TYPE_FLOAT;
 	}
 	return 0;
 }
@@ -270,6 +285,10 @@ static const char *kind_name(enum kind kind)
 		return "a group";
 	case KIND_GROUPS:
 		return "a list of groups";
+	case KIND_BOOL:
+		return "true or false";
+	case KIND_NUMBER:
+		return "a number";
 	}
 	return "?";
 }
@@ -678,6 +697,87 @@ static void service_user(struct ctx *c, const struct sect *g, struct service *sv
 			   (unsigned)geteuid(), (unsigned)sv->uid, (unsigned)sv->gid);
 }
 
+/* A CIDR list into *OUT / *N; every bad entry is reported. */
+static void service_cidrs(struct ctx *c, const struct sect *g, const char *key, struct cidr **out,
+			  size_t *n)
+{
+	const config_setting_t *v, *e;
+	char buf[SHOW_MAX];
+	const char *str;
+	int i, len;
+
+	v = group_get(c, g, key);
+	if (!v)
+		return;
+	len = config_setting_length(v);
+	*out = calloc(len ? (size_t)len : 1, sizeof(**out));
+	if (!*out) {
+		c->nomem = 1;
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(v, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			conf_error(c, e, g->label, key, "expected a string, got %s",
+				   type_name(config_setting_type(e)));
+			continue;
+		}
+		str = setting_str(e);
+		if (acl_parse(str, &(*out)[*n]) == 0)
+			(*n)++;
+		else if (errno == EDOM)
+			conf_error(c, e, g->label, key,
+				   "\"%s\" has bits set after the prefix length (a typo?)",
+				   show(str, buf, sizeof(buf)));
+		else
+			conf_error(c, e, g->label, key,
+				   "\"%s\" is not an address or ADDRESS/PREFIX block",
+				   show(str, buf, sizeof(buf)));
+	}
+}
+
+/* v6only, access control and limits. */
+static void service_limits(struct ctx *c, const struct sect *g, struct service *sv)
+{
+	const config_setting_t *v;
+	int burst;
+
+	sv->v6only = group_default(g, "v6only");
+	v = group_get(c, g, "v6only");
+	if (v)
+		sv->v6only = config_setting_get_bool(v);
+	service_cidrs(c, g, "allow", &sv->allow, &sv->nallow);
+	service_cidrs(c, g, "deny", &sv->deny, &sv->ndeny);
+	group_int(c, g, "max_connections", &sv->max_connections);
+	group_int(c, g, "max_per_source", &sv->max_per_source);
+	group_int(c, g, "idle_timeout", &sv->idle_timeout);
+
+	v = group_get(c, g, "rate");
+	if (v) {
+		sv->rate = config_setting_type(v) == CONFIG_TYPE_FLOAT
+				   ? config_setting_get_float(v)
+				   : (double)config_setting_get_int64(v);
+		if (!(sv->rate >= 0.001 && sv->rate <= 1000000.0)) {
+			conf_error(c, v, g->label, "rate", "%g is out of range (0.001-1000000)",
+				   sv->rate);
+			sv->rate = 0;
+		}
+	}
+	/* The default burst lets one second's worth through at once. */
+	if (group_int(c, g, "burst", &burst) > 0) {
+		sv->burst = burst;
+		if (!config_setting_get_member(g->s, "rate"))
+			conf_error(c, config_setting_get_member(g->s, "burst"), g->label, "burst",
+				   "needs rate as well");
+	} else {
+		sv->burst = (double)(long long)sv->rate;
+		if (sv->burst < sv->rate)
+			sv->burst += 1.0;
+		if (sv->burst < 1.0)
+			sv->burst = 1.0;
+	}
+}
+
 static void service_load(struct ctx *c, const config_setting_t *s, struct conf *conf, size_t idx)
 {
 	struct sect g = { s, service_keys, ARRAY_SIZE(service_keys), "" };
@@ -728,6 +828,7 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 	}
 	service_exec(c, &g, sv);
 	service_user(c, &g, sv);
+	service_limits(c, &g, sv);
 }
 
 static void services_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
@@ -770,6 +871,13 @@ static const char *service_label(const struct conf *conf, size_t i, char *buf, s
 	return buf;
 }
 
+/* A dual-stack "::" (v6only = false) also takes every IPv4 address of its port. */
+static int dualstack_conflict(const struct addr *a, int a_v6only, const struct addr *b)
+{
+	return !a_v6only && a->u.sa.sa_family == AF_INET6 && addr_is_any(a) &&
+	       b->u.sa.sa_family == AF_INET && addr_port(a) == addr_port(b);
+}
+
 /* No two entries, in one service or across services, may claim one address:port. */
 static void conflicts_check(struct ctx *c, const struct conf *conf)
 {
@@ -785,7 +893,10 @@ static void conflicts_check(struct ctx *c, const struct conf *conf)
 		for (i = 0; i < j; i++) {
 			sv = &conf->services[c->ls[i].svc];
 			a = &sv->listen[c->ls[i].idx];
-			if (!addr_port(a) || !addr_conflict(a, b))
+			if (!addr_port(a) ||
+			    !(addr_conflict(a, b) ||
+			      dualstack_conflict(a, sv->v6only, b) ||
+			      dualstack_conflict(b, conf->services[c->ls[j].svc].v6only, a)))
 				continue;
 			loc = loc_setting(c, c->ls[i].s);
 			if (!loc) {
@@ -928,6 +1039,8 @@ void conf_free(struct conf *conf)
 		free(conf->services[i].listen);
 		strings_free(conf->services[i].argv);
 		strings_free(conf->services[i].env);
+		free(conf->services[i].allow);
+		free(conf->services[i].deny);
 	}
 	free(conf->services);
 	free(conf->pidfile);

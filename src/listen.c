@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int listen_open(const struct addr *a, int backlog)
+int listen_open(const struct addr *a, int backlog, int v6only)
 {
 	int fd, on = 1, saved;
 
@@ -16,9 +16,12 @@ int listen_open(const struct addr *a, int backlog)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
 		goto fail;
-	/* So that 0.0.0.0 and :: can share a port: each family gets its own socket. */
+	/*
+	 * Set either way, never left to net.ipv6.bindv6only: by default each
+	 * family gets its own socket, so 0.0.0.0 and :: can share a port.
+	 */
 	if (a->u.sa.sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
 		goto fail;
 	if (bind(fd, &a->u.sa, a->len) < 0)
 		goto fail;

@@ -13,13 +13,18 @@ struct listener {
 	int wildcard;           /* bound to 0.0.0.0 or ::, so the local address needs getsockname() */
 	int inherited;          /* from systemd: never re-optioned, re-bound or closed on reload */
 	int polled;             /* currently in the epoll set */
+	int v6only;             /* IPV6_V6ONLY as set (inherited: as found) */
 	const struct service *svc;
+	struct svc_state *st;   /* the service's running state (server.c) */
 };
 
+struct svc_state;
+
 /*
- * Open a listening socket for A: CLOEXEC, NONBLOCK, SO_REUSEADDR, IPV6_V6ONLY on
- * IPv6, bind, listen(BACKLOG). Returns the fd, or -1 with errno (nothing left open).
+ * Open a listening socket for A: CLOEXEC, NONBLOCK, SO_REUSEADDR, IPV6_V6ONLY
+ * set to V6ONLY on IPv6, bind, listen(BACKLOG). Returns the fd, or -1 with
+ * errno (nothing left open).
  */
-int listen_open(const struct addr *a, int backlog);
+int listen_open(const struct addr *a, int backlog, int v6only);
 
 #endif

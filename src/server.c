@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "activation.h"
 #include "builtin.h"
 #include "child.h"
@@ -21,27 +22,46 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "rate.h"
 #include "sig.h"
+#include "srctab.h"
 #include "util.h"
 
 #define ACCEPT_BATCH 32          /* accepts per wakeup per listener, so no listener starves the rest */
 #define BACKOFF_MIN_MS 50        /* first pause after EMFILE, ENFILE, ENOMEM or a failed fork */
 #define BACKOFF_MAX_MS 2000      /* the pause doubles up to this */
 #define FULL_NOTICE_USEC 10000000 /* at most one "max_connections reached" notice per 10 s */
+#define REFUSAL_LOG_MAX 50        /* denied/limited entries per second; the rest are counted */
 #define STATUS_USEC 1000000       /* STATUS= at most once a second */
 #define TAG_SIGNAL UINT64_MAX    /* epoll data of the signalfd */
 #define TAG_REPORT (UINT64_MAX - 1)
+
+/*
+ * A service's running state. It is found by name on reload, so counts and
+ * the rate bucket carry over; it outlives its service while children of it
+ * are still running.
+ */
+struct svc_state {
+	struct svc_state *next;
+	char name[SERVICE_NAME_MAX + 1];
+	const struct service *svc;  /* NULL once a reload removed the service */
+	int active;                 /* running children */
+	struct srctab sources;      /* running children per source address */
+	struct bucket bucket;
+	uint64_t rate_until;        /* paused by the rate limit until then; 0: not */
+};
 
 /* What the parent remembers of a running child, for the connection-ended entry. */
 struct child {
 	uint64_t start;          /* monotonic usec */
 	struct addr peer;
 	struct addr local;
-	char service[SERVICE_NAME_MAX + 1];
+	struct svc_state *st;
 	char *host;              /* from the child's report; NULL until then */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	int have_bytes;
+	int idle;                /* the builtin closed it after idle_timeout */
 };
 
 /* The whole running state: the only mutable globals besides log.c's. */
@@ -49,6 +69,7 @@ static struct {
 	struct conf *conf;
 	struct inherited *inh;   /* sockets from systemd, kept for the life of the process */
 	size_t ninh;
+	struct svc_state *states;
 	struct listener *lis;
 	size_t nlis;
 	int *closefds;           /* what a child closes: listeners, epoll, signalfd, report reader */
@@ -69,6 +90,10 @@ static struct {
 	unsigned backoff_ms;
 	unsigned long failures;
 	uint64_t last_full_notice;
+	/* denied/limited entries logged this second, and those not logged */
+	uint64_t refusal_second;
+	unsigned refusals_logged;
+	unsigned long refusals_unlogged;
 	/* STATUS= for the service manager, sent when stale and a second has passed */
 	int status_stale;
 	uint64_t status_sent;
@@ -90,9 +115,12 @@ static int listener_bind(struct listener *l, const struct service *svc, const st
 	l->addr = *a;
 	l->backlog = svc->backlog;
 	l->wildcard = addr_is_any(a);
+	l->v6only = a->u.sa.sa_family == AF_INET6 ? svc->v6only : 0;
 	l->svc = svc;
+	/* A listener is (family, address, port, v6only): only an identical one is kept. */
 	for (o = 0; o < nold; o++)
-		if (old[o].fd >= 0 && !old[o].inherited && addr_equal(&old[o].addr, a))
+		if (old[o].fd >= 0 && !old[o].inherited && addr_equal(&old[o].addr, a) &&
+		    old[o].v6only == l->v6only)
 			break;
 	if (o < nold) {
 		/* Kept: connections queued on it survive a reload. */
@@ -102,7 +130,7 @@ static int listener_bind(struct listener *l, const struct service *svc, const st
 				 l->backlog);
 		return 0;
 	}
-	l->fd = listen_open(a, l->backlog);
+	l->fd = listen_open(a, l->backlog, l->v6only);
 	if (l->fd < 0) {
 		log_err("cannot bind %s for service %s", addr_format(a, abuf, sizeof(abuf)),
 			svc->name);
@@ -164,6 +192,84 @@ fail:
 	return NULL;
 }
 
+static struct svc_state *state_find(const char *name)
+{
+	struct svc_state *st;
+
+	for (st = srv.states; st; st = st->next)
+		if (strcmp(st->name, name) == 0)
+			return st;
+	return NULL;
+}
+
+static void state_free_if_unused(struct svc_state *st)
+{
+	struct svc_state **pp;
+
+	if (st->svc || st->active)
+		return;
+	for (pp = &srv.states; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	srctab_free(&st->sources);
+	free(st);
+}
+
+/*
+ * Give every service of CONF its state (kept by name, else new), mark the
+ * others removed, and point the listeners at them. Returns 0 or -1 (ENOMEM,
+ * nothing changed).
+ */
+static int states_sync(const struct conf *conf, struct listener *lis, size_t nlis)
+{
+	struct svc_state *st, *next, *fresh = NULL;
+	uint64_t now = now_usec();
+	size_t i;
+
+	/* Allocate first, so a failure changes nothing. */
+	for (i = 0; i < conf->nservices; i++) {
+		if (state_find(conf->services[i].name))
+			continue;
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			goto fail;
+		memcpy(st->name, conf->services[i].name, sizeof(st->name));
+		rate_init(&st->bucket, conf->services[i].burst, now);
+		st->next = fresh;
+		fresh = st;
+	}
+	while (fresh) {
+		next = fresh->next;
+		fresh->next = srv.states;
+		srv.states = fresh;
+		fresh = next;
+	}
+	for (st = srv.states; st; st = st->next) {
+		st->svc = conf_service(conf, st->name);
+		/* A service that no longer has a rate limit is not paused by the old one. */
+		if (!st->svc || st->svc->rate == 0)
+			st->rate_until = 0;
+	}
+	for (st = srv.states; st; st = next) {
+		next = st->next;
+		state_free_if_unused(st);
+	}
+	for (i = 0; i < nlis; i++)
+		lis[i].st = state_find(lis[i].svc->name);
+	return 0;
+fail:
+	while (fresh) {
+		next = fresh->next;
+		free(fresh);
+		fresh = next;
+	}
+	errno = ENOMEM;
+	return -1;
+}
+
 int server_listen(struct conf *conf, struct inherited *inh, size_t ninh)
 {
 	srv.inh = inh;
@@ -171,6 +277,10 @@ int server_listen(struct conf *conf, struct inherited *inh, size_t ninh)
 	srv.lis = listeners_open(conf, NULL, 0, &srv.nlis);
 	if (!srv.lis)
 		return -1;
+	if (states_sync(conf, srv.lis, srv.nlis) < 0) {
+		log_err("cannot start");
+		return -1;
+	}
 	srv.conf = conf;
 	return 0;
 }
@@ -206,25 +316,36 @@ static int may_accept(void)
 	return !srv.stopping && !srv.backoff && srv.nchildren < (size_t)srv.conf->max_connections;
 }
 
+/* Whether L's service could take a connection now: its own cap and its rate limit. */
+static int service_may_accept(const struct listener *l)
+{
+	const struct service *svc = l->svc;
+
+	if (svc->max_connections && l->st->active >= svc->max_connections)
+		return 0;
+	return !l->st->rate_until;
+}
+
 /*
  * Poll the listeners only while a connection could be taken: while full or
  * backing off, the kernel's backlog holds the queue and we never spin.
  */
 static void poll_update(void)
 {
-	int want = may_accept();
+	int want = may_accept(), on;
 	char abuf[ADDR_STRLEN];
 	size_t i;
 
 	for (i = 0; i < srv.nlis; i++) {
 		struct listener *l = &srv.lis[i];
 
-		if (l->polled == want || l->fd < 0)
+		on = want && service_may_accept(l);
+		if (l->polled == on || l->fd < 0)
 			continue;
-		if (epoll_tag(want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->fd, i) < 0)
+		if (epoll_tag(on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->fd, i) < 0)
 			log_warn("epoll %s", addr_format(&l->addr, abuf, sizeof(abuf)));
 		else
-			l->polled = want;
+			l->polled = on;
 	}
 	if (!want && !srv.stopping && !srv.backoff) {
 		uint64_t now = now_usec();
@@ -279,7 +400,7 @@ static int children_reserve(void)
 	return 0;
 }
 
-static void spawn(const struct conn *c)
+static void spawn(const struct conn *c, struct svc_state *st)
 {
 	struct child *ch;
 	uint64_t start;
@@ -311,7 +432,12 @@ static void spawn(const struct conn *c)
 	ch->start = start;
 	ch->peer = c->peer;
 	ch->local = c->local;
-	memcpy(ch->service, c->svc->name, sizeof(ch->service));
+	ch->st = st;
+	st->active++;
+	if (srctab_inc(&st->sources, &c->peer) < 0)
+		log_warn("%s: per-source count of a new connection", st->name);
+	if (c->svc->rate)
+		rate_spend(&st->bucket);
 	srv.total++;
 	srv.status_stale = 1;
 	if (srv.failures)
@@ -339,6 +465,83 @@ static int accept_transient(int err)
 	}
 }
 
+/*
+ * Denied and limited connections cost no fork, but a flood of them must not
+ * become a flood of journal entries: at most REFUSAL_LOG_MAX a second, the
+ * rest counted and reported.
+ */
+static int refusal_log_ok(void)
+{
+	uint64_t second = now_usec() / 1000000u;
+
+	if (second != srv.refusal_second) {
+		if (srv.refusals_unlogged)
+			log_notice("%lu more refused connections were not logged",
+				   srv.refusals_unlogged);
+		srv.refusal_second = second;
+		srv.refusals_logged = 0;
+		srv.refusals_unlogged = 0;
+	}
+	if (srv.refusals_logged < REFUSAL_LOG_MAX) {
+		srv.refusals_logged++;
+		return 1;
+	}
+	srv.refusals_unlogged++;
+	return 0;
+}
+
+/* Close C at once and log why: connection-denied or connection-limited, at notice. */
+static void refuse(const struct conn *c, const char *msgid, const char *why)
+{
+	struct log_field f[CONN_FIELDS];
+	struct conn_text t;
+	int n;
+
+	close(c->fd);
+	if (!refusal_log_ok())
+		return;
+	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, NULL, 0);
+	log_event(msgid, LOG_NOTICE, f, n, "connection from [%s]:%s to %s on [%s]:%s refused: %s",
+		  t.raddr, t.rport, c->svc->name, t.laddr, t.lport, why);
+}
+
+/* Everything the parent checks between accept and fork; 1: go ahead and fork. */
+static int admit(const struct listener *l, const struct conn *c)
+{
+	const struct service *svc = l->svc;
+	char why[64];
+
+	/* In the parent, before any fork: a denied peer costs nothing. */
+	if (!acl_permit(svc->allow, svc->nallow, svc->deny, svc->ndeny, &c->peer)) {
+		refuse(c, MSGID_CONN_DENIED, "not allowed");
+		return 0;
+	}
+	if (svc->max_per_source &&
+	    srctab_get(&l->st->sources, &c->peer) >= (unsigned)svc->max_per_source) {
+		snprintf(why, sizeof(why), "max_per_source (%d) reached", svc->max_per_source);
+		refuse(c, MSGID_CONN_LIMITED, why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The rate limit is checked before accept(): a connection over the rate
+ * waits in the kernel's backlog until its token is due, never longer.
+ */
+static int rate_ok(struct listener *l)
+{
+	uint64_t wait;
+
+	if (!l->svc->rate)
+		return 1;
+	wait = rate_due(&l->st->bucket, l->svc->rate, l->svc->burst, now_usec());
+	if (!wait)
+		return 1;
+	l->st->rate_until = now_usec() + wait;
+	return 0;
+}
+
 static void accept_on(struct listener *l)
 {
 	struct sockaddr_storage ss;
@@ -347,7 +550,7 @@ static void accept_on(struct listener *l)
 	char abuf[ADDR_STRLEN], what[ADDR_STRLEN + 16];
 	int i, fd;
 
-	for (i = 0; i < ACCEPT_BATCH && may_accept(); i++) {
+	for (i = 0; i < ACCEPT_BATCH && may_accept() && service_may_accept(l) && rate_ok(l); i++) {
 		len = sizeof(ss);
 		/*
 		 * Blocking, unlike the listener: the parent never does I/O on
@@ -377,7 +580,8 @@ static void accept_on(struct listener *l)
 			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 				(void)addr_from_sockaddr(&c.local, (struct sockaddr *)&ss, len);
 		}
-		spawn(&c);
+		if (admit(l, &c))
+			spawn(&c, l->st);
 	}
 }
 
@@ -413,13 +617,14 @@ static void reports_read(void)
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
 			ch->have_bytes = 1;
+			ch->idle = r.idle;
 		}
 	}
 }
 
 static void child_ended(size_t i, int status)
 {
-	struct log_field f[CONN_FIELDS + 5];
+	struct log_field f[CONN_FIELDS + 6];
 	struct child *ch = &srv.children[i];
 	struct conn_text t;
 	char st[16], dur[24], bin[24], bout[24], how[32];
@@ -427,7 +632,7 @@ static void child_ended(size_t i, int status)
 	int n;
 
 	if (srv.conf->log_connections != LOG_CONN_NONE) {
-		n = conn_fields(f, &t, ch->service, &ch->peer, &ch->local, ch->host, srv.pids[i]);
+		n = conn_fields(f, &t, ch->st->name, &ch->peer, &ch->local, ch->host, srv.pids[i]);
 		if (WIFSIGNALED(status)) {
 			snprintf(st, sizeof(st), "%d", WTERMSIG(status));
 			f[n++] = (struct log_field){ "EXIT_SIGNAL", st };
@@ -436,6 +641,10 @@ static void child_ended(size_t i, int status)
 			snprintf(st, sizeof(st), "%d", WEXITSTATUS(status));
 			f[n++] = (struct log_field){ "EXIT_STATUS", st };
 			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
+		}
+		if (ch->idle) {
+			f[n++] = (struct log_field){ "END_REASON", "idle-timeout" };
+			snprintf(how, sizeof(how), "idle timeout");
 		}
 		snprintf(dur, sizeof(dur), "%llu", (unsigned long long)usec);
 		f[n++] = (struct log_field){ "DURATION_USEC", dur };
@@ -447,10 +656,13 @@ static void child_ended(size_t i, int status)
 		}
 		log_event(MSGID_CONN_ENDED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s ended: %s after %llu.%03llu s",
-			  ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->service, how,
+			  ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->st->name, how,
 			  (unsigned long long)(usec / 1000000), (unsigned long long)(usec / 1000 % 1000));
 	}
 	free(ch->host);
+	ch->st->active--;
+	srctab_dec(&ch->st->sources, &ch->peer);
+	state_free_if_unused(ch->st);
 	srv.status_stale = 1;
 	srv.nchildren--;
 	srv.pids[i] = srv.pids[srv.nchildren];
@@ -548,6 +760,20 @@ static void reload(void)
 		conf_free(conf);
 		goto fail;
 	}
+	if (states_sync(conf, lis, nlis) < 0) {
+		/* Nothing changed yet: give back what listeners_open() bound. */
+		for (i = 0; i < nlis; i++) {
+			for (j = 0; j < srv.nlis; j++)
+				if (srv.lis[j].fd == lis[i].fd)
+					break;
+			if (j == srv.nlis && !lis[i].inherited)
+				close(lis[i].fd);
+		}
+		free(lis);
+		conf_free(conf);
+		snprintf(status, sizeof(status), "reload failed: out of memory");
+		goto fail;
+	}
 	/* Close the listeners that the new configuration no longer has. */
 	for (i = 0; i < srv.nlis; i++) {
 		for (j = 0; j < nlis; j++)
@@ -629,6 +855,7 @@ static void signals_handle(void)
 static int next_timeout(void)
 {
 	uint64_t now = now_usec(), next = 0;
+	const struct svc_state *st;
 
 	if (srv.backoff)
 		next = srv.backoff_until;
@@ -638,6 +865,9 @@ static int next_timeout(void)
 		next = srv.status_sent + STATUS_USEC;
 	if (srv.watchdog_usec && (!next || srv.watchdog_next < next))
 		next = srv.watchdog_next;
+	for (st = srv.states; st; st = st->next)
+		if (st->rate_until && (!next || st->rate_until < next))
+			next = st->rate_until;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
@@ -646,6 +876,7 @@ static int next_timeout(void)
 static void timers_run(void)
 {
 	uint64_t now = now_usec();
+	struct svc_state *st;
 	char status[160];
 	size_t i;
 
@@ -661,6 +892,9 @@ static void timers_run(void)
 	}
 	if (srv.backoff && now >= srv.backoff_until)
 		srv.backoff = 0;
+	for (st = srv.states; st; st = st->next)
+		if (st->rate_until && now >= st->rate_until)
+			st->rate_until = 0;
 	if (srv.kill_at && now >= srv.kill_at) {
 		log_warnx("%zu connections still open after %d s: killing them", srv.nchildren,
 			  srv.conf->shutdown_timeout);
