@@ -15,6 +15,8 @@
 #define DEFAULT_MAX_CONNECTIONS 4096 /* concurrent children */
 #define DEFAULT_SHUTDOWN_TIMEOUT 10  /* seconds */
 #define DEFAULT_BACKLOG 128          /* listen() queue */
+#define DEFAULT_RESOLVE_TIMEOUT 2000 /* ms */
+#define DEFAULT_RESOLVE_CACHE_TTL 60 /* seconds */
 #define DEFAULT_LOG_LEVEL LOG_INFO
 
 /* daemon.log_connections */
@@ -45,6 +47,9 @@ struct service {
 	double rate;           /* new connections per second; 0: no limit */
 	double burst;          /* token bucket size */
 	int idle_timeout;      /* builtins: seconds without progress before closing; 0: none */
+	int resolve;           /* enum resolve (peer.h) */
+	int resolve_timeout;   /* milliseconds a lookup may take */
+	int resolve_cache_ttl; /* seconds the parent reuses a name; 0: look up every time */
 	size_t nlisten;
 	struct addr *listen;   /* every entry has its port filled in */
 };

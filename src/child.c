@@ -3,7 +3,6 @@
 #include "child.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,7 +14,8 @@
 #include "util.h"
 
 int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
-		const struct addr *peer, const struct addr *local, const char *host, pid_t pid)
+		const struct addr *peer, const struct addr *local, const struct peer_name *name,
+		pid_t pid)
 {
 	int n = 0;
 
@@ -27,11 +27,18 @@ int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
 	f[n++] = (struct log_field){ "ACCEPTD_SERVICE", service };
 	f[n++] = (struct log_field){ "REMOTE_ADDR", t->raddr };
 	f[n++] = (struct log_field){ "REMOTE_PORT", t->rport };
-	if (host && *host)
-		f[n++] = (struct log_field){ "REMOTE_HOST", host };
+	if (name && name->host && *name->host)
+		f[n++] = (struct log_field){ "REMOTE_HOST", name->host };
+	if (name && name->mode == RESOLVE_CONFIRMED &&
+	    (name->lookup == LOOKUP_FOUND || name->lookup == LOOKUP_UNCONFIRMED))
+		f[n++] = (struct log_field){ "REMOTE_HOST_CONFIRMED",
+					     name->lookup == LOOKUP_FOUND ? "1" : "0" };
+	if (name && name->mode != RESOLVE_NONE)
+		f[n++] = (struct log_field){ "REMOTE_HOST_LOOKUP", peer_lookup_name(name->lookup) };
 	f[n++] = (struct log_field){ "LOCAL_ADDR", t->laddr };
 	f[n++] = (struct log_field){ "LOCAL_PORT", t->lport };
-	f[n++] = (struct log_field){ "CHILD_PID", t->pid };
+	if (pid)
+		f[n++] = (struct log_field){ "CHILD_PID", t->pid };
 	return n;
 }
 
@@ -43,30 +50,15 @@ static void child_report(int fd, struct child_report *r)
 		;
 }
 
-/* The peer's name, sanitised, or "" when it has none. Runs in the child, so DNS stalls only this connection. */
-static void child_resolve(const struct addr *peer, char *host, size_t len)
-{
-	char name[NI_MAXHOST];
-	size_t n;
-
-	host[0] = '\0';
-	if (getnameinfo(&peer->u.sa, peer->len, name, sizeof(name), NULL, 0, NI_NAMEREQD) != 0)
-		return;
-	str_sanitize(name);
-	/* Longer than any DNS name (253): cut, the report has a fixed size. */
-	n = strnlen(name, len - 1);
-	memcpy(host, name, n);
-	host[n] = '\0';
-}
-
 void child_main(const struct conn *c, int report_fd, int log_accepted, const int *close_fds,
 		size_t nclose)
 {
 	struct log_field f[CONN_FIELDS];
 	struct builtin_stats st = { 0, 0 };
 	struct child_report r;
+	struct peer_name name;
 	struct conn_text t;
-	char host[sizeof(r.host)];
+	char host[PEER_HOSTLEN], claimed[PEER_HOSTLEN];
 	int n, rc;
 	size_t i;
 
@@ -75,14 +67,25 @@ void child_main(const struct conn *c, int report_fd, int log_accepted, const int
 	for (i = 0; i < nclose; i++)
 		close(close_fds[i]);
 
-	child_resolve(&c->peer, host, sizeof(host));
-	if (host[0]) {
+	name.mode = c->svc->resolve;
+	if (c->cached) {
+		snprintf(host, sizeof(host), "%s", c->cached_host);
+		name.lookup = c->cached_lookup;
+	} else {
+		name.lookup = peer_lookup(&c->peer, c->svc->resolve, c->svc->resolve_timeout, host,
+					  claimed);
+	}
+	name.host = host;
+	if (name.mode != RESOLVE_NONE) {
+		/* For the connection-ended entry, and for the parent's name cache. */
 		memset(&r, 0, sizeof(r));
 		r.type = REPORT_HOST;
+		r.lookup = name.lookup;
+		r.cached = c->cached;
 		memcpy(r.host, host, sizeof(r.host));
 		child_report(report_fd, &r);
 	}
-	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, host, getpid());
+	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, &name, getpid());
 	if (log_accepted)
 		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s",
 			  host[0] ? host : t.raddr, t.raddr, t.rport, c->svc->name, t.laddr, t.lport);

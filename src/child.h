@@ -8,6 +8,7 @@
 
 #include "acceptd.h"
 #include "log.h"
+#include "peer.h"
 
 /* What the parent knows of a connection when it forks. */
 struct conn {
@@ -15,6 +16,16 @@ struct conn {
 	int fd;
 	struct addr peer;       /* IPv4-mapped already turned into IPv4 */
 	struct addr local;
+	int cached;             /* the parent's name cache answered: no lookup */
+	const char *cached_host;
+	int cached_lookup;
+};
+
+/* What is known of the peer's name, for the log fields. */
+struct peer_name {
+	const char *host;       /* NULL or "": none */
+	int mode;               /* enum resolve */
+	int lookup;             /* enum lookup */
 };
 
 /* A child's datagram to the parent over the report socket. */
@@ -25,7 +36,9 @@ struct child_report {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	int idle;               /* REPORT_END: closed after idle_timeout */
-	char host[256];         /* REPORT_HOST: sanitised name, "" when there is none */
+	int lookup;             /* REPORT_HOST: enum lookup */
+	int cached;             /* REPORT_HOST: the name came from the parent's cache */
+	char host[PEER_HOSTLEN]; /* REPORT_HOST: sanitised name, "" when there is none */
 };
 
 /* Buffers behind the fields conn_fields() fills in. */
@@ -37,11 +50,15 @@ struct conn_text {
 	char pid[16];
 };
 
-#define CONN_FIELDS 7 /* fields conn_fields() may fill */
+#define CONN_FIELDS 9 /* fields conn_fields() may fill */
 
-/* Fill F with the connection fields of design §6 (HOST may be NULL); returns how many. */
+/*
+ * Fill F with the connection fields of design §6; NAME may be NULL, and
+ * PID 0 leaves out CHILD_PID. Returns how many.
+ */
 int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
-		const struct addr *peer, const struct addr *local, const char *host, pid_t pid);
+		const struct addr *peer, const struct addr *local, const struct peer_name *name,
+		pid_t pid);
 
 /*
  * Runs in the forked child and never returns: reset signals, close the

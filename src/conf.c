@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "builtin.h"
+#include "peer.h"
 #include "log.h"
 #include "util.h"
 
@@ -77,6 +78,9 @@ static const struct key service_keys[] = {
 	{ "rate", KIND_NUMBER, 0, 0, 1000000, 0 },
 	{ "burst", KIND_INT, 0, 1, 1000000, 0 },
 	{ "idle_timeout", KIND_INT, 0, 0, 86400, 0 },
+	{ "resolve", KIND_STRING, 0, 0, 0, RESOLVE_NAME },
+	{ "resolve_timeout", KIND_NUMBER, 0, 0, 0, DEFAULT_RESOLVE_TIMEOUT },
+	{ "resolve_cache_ttl", KIND_INT, 0, 0, 86400, DEFAULT_RESOLVE_CACHE_TTL },
 };
 
 /* Environment names acceptd sets for exec, or that must never reach a child. */
@@ -736,6 +740,44 @@ static void service_cidrs(struct ctx *c, const struct sect *g, const char *key, 
 	}
 }
 
+/* A number setting (integer or float) as a double. */
+static double setting_number(const config_setting_t *v)
+{
+	return config_setting_type(v) == CONFIG_TYPE_FLOAT ? config_setting_get_float(v)
+							   : (double)config_setting_get_int64(v);
+}
+
+/* resolve, resolve_timeout, resolve_cache_ttl. */
+static void service_resolve(struct ctx *c, const struct sect *g, struct service *sv)
+{
+	const config_setting_t *v;
+	char buf[SHOW_MAX];
+	double secs;
+	int mode;
+
+	sv->resolve = group_default(g, "resolve");
+	v = group_get(c, g, "resolve");
+	if (v) {
+		mode = peer_resolve_parse(setting_str(v));
+		if (mode < 0)
+			conf_error(c, v, g->label, "resolve", "\"%s\" is not one of none, name, confirmed",
+				   show(setting_str(v), buf, sizeof(buf)));
+		else
+			sv->resolve = mode;
+	}
+	sv->resolve_timeout = group_default(g, "resolve_timeout");
+	v = group_get(c, g, "resolve_timeout");
+	if (v) {
+		secs = setting_number(v);
+		if (!(secs >= 0.001 && secs <= 60.0))
+			conf_error(c, v, g->label, "resolve_timeout",
+				   "%g is out of range (0.001-60 seconds)", secs);
+		else
+			sv->resolve_timeout = (int)(secs * 1000.0 + 0.5);
+	}
+	group_int(c, g, "resolve_cache_ttl", &sv->resolve_cache_ttl);
+}
+
 /* v6only, access control and limits. */
 static void service_limits(struct ctx *c, const struct sect *g, struct service *sv)
 {
@@ -754,9 +796,7 @@ static void service_limits(struct ctx *c, const struct sect *g, struct service *
 
 	v = group_get(c, g, "rate");
 	if (v) {
-		sv->rate = config_setting_type(v) == CONFIG_TYPE_FLOAT
-				   ? config_setting_get_float(v)
-				   : (double)config_setting_get_int64(v);
+		sv->rate = setting_number(v);
 		if (!(sv->rate >= 0.001 && sv->rate <= 1000000.0)) {
 			conf_error(c, v, g->label, "rate", "%g is out of range (0.001-1000000)",
 				   sv->rate);
@@ -829,6 +869,7 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 	service_exec(c, &g, sv);
 	service_user(c, &g, sv);
 	service_limits(c, &g, sv);
+	service_resolve(c, &g, sv);
 }
 
 static void services_load(struct ctx *c, const config_setting_t *s, struct conf *conf)

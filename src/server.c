@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "namecache.h"
 #include "notify.h"
 #include "rate.h"
 #include "sig.h"
@@ -58,6 +59,8 @@ struct child {
 	struct addr local;
 	struct svc_state *st;
 	char *host;              /* from the child's report; NULL until then */
+	int mode;                /* enum resolve of the service when it was accepted */
+	int lookup;              /* enum lookup, from the report */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	int have_bytes;
@@ -70,6 +73,7 @@ static struct {
 	struct inherited *inh;   /* sockets from systemd, kept for the life of the process */
 	size_t ninh;
 	struct svc_state *states;
+	struct namecache names;  /* peer names the children looked up; cleared on reload */
 	struct listener *lis;
 	size_t nlis;
 	int *closefds;           /* what a child closes: listeners, epoll, signalfd, report reader */
@@ -433,6 +437,7 @@ static void spawn(const struct conn *c, struct svc_state *st)
 	ch->peer = c->peer;
 	ch->local = c->local;
 	ch->st = st;
+	ch->mode = c->svc->resolve;
 	st->active++;
 	if (srctab_inc(&st->sources, &c->peer) < 0)
 		log_warn("%s: per-source count of a new connection", st->name);
@@ -580,6 +585,9 @@ static void accept_on(struct listener *l)
 			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 				(void)addr_from_sockaddr(&c.local, (struct sockaddr *)&ss, len);
 		}
+		c.cached = l->svc->resolve != RESOLVE_NONE && l->svc->resolve_cache_ttl &&
+			   namecache_get(&srv.names, &c.peer, l->svc->resolve, now_usec(),
+					 &c.cached_host, &c.cached_lookup);
 		if (admit(l, &c))
 			spawn(&c, l->st);
 	}
@@ -593,6 +601,20 @@ static ssize_t child_find(pid_t pid)
 		if (srv.pids[i] == pid)
 			return (ssize_t)i;
 	return -1;
+}
+
+/* Keep a child's answer for repeat clients; timeouts and failures are not answers. */
+static void names_remember(const struct child *ch, const struct child_report *r)
+{
+	const struct service *svc = ch->st->svc;
+
+	if (r->cached || !svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode)
+		return;
+	if (r->lookup != LOOKUP_FOUND && r->lookup != LOOKUP_NONAME &&
+	    r->lookup != LOOKUP_UNCONFIRMED)
+		return;
+	namecache_put(&srv.names, &ch->peer, ch->mode, r->host, r->lookup,
+		      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
 }
 
 static void reports_read(void)
@@ -613,6 +635,8 @@ static void reports_read(void)
 		if (r.type == REPORT_HOST && !ch->host) {
 			r.host[sizeof(r.host) - 1] = '\0';
 			ch->host = strdup(r.host);
+			ch->lookup = r.lookup;
+			names_remember(ch, &r);
 		} else if (r.type == REPORT_END) {
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
@@ -626,13 +650,16 @@ static void child_ended(size_t i, int status)
 {
 	struct log_field f[CONN_FIELDS + 6];
 	struct child *ch = &srv.children[i];
+	struct peer_name name;
 	struct conn_text t;
 	char st[16], dur[24], bin[24], bout[24], how[32];
 	uint64_t usec = now_usec() - ch->start;
 	int n;
 
 	if (srv.conf->log_connections != LOG_CONN_NONE) {
-		n = conn_fields(f, &t, ch->st->name, &ch->peer, &ch->local, ch->host, srv.pids[i]);
+		name = (struct peer_name){ ch->host, ch->mode, ch->lookup };
+		n = conn_fields(f, &t, ch->st->name, &ch->peer, &ch->local,
+				ch->host ? &name : NULL, srv.pids[i]);
 		if (WIFSIGNALED(status)) {
 			snprintf(st, sizeof(st), "%d", WTERMSIG(status));
 			f[n++] = (struct log_field){ "EXIT_SIGNAL", st };
@@ -656,7 +683,7 @@ static void child_ended(size_t i, int status)
 		}
 		log_event(MSGID_CONN_ENDED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s ended: %s after %llu.%03llu s",
-			  ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->st->name, how,
+			  ch->host && *ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->st->name, how,
 			  (unsigned long long)(usec / 1000000), (unsigned long long)(usec / 1000 % 1000));
 	}
 	free(ch->host);
@@ -789,6 +816,7 @@ static void reload(void)
 	srv.nlis = nlis;
 	conf_free(srv.conf);
 	srv.conf = conf;
+	namecache_clear(&srv.names);
 	log_set_level(srv.log_level_override >= 0 ? srv.log_level_override : conf->log_level);
 	if (closefds_update() < 0)
 		log_warn("reload");
