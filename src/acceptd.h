@@ -17,6 +17,7 @@
 #define DEFAULT_BACKLOG 128          /* listen() queue */
 #define DEFAULT_RESOLVE_TIMEOUT 2000 /* ms */
 #define DEFAULT_RESOLVE_CACHE_TTL 60 /* seconds */
+#define DEFAULT_PROXY_TIMEOUT 3000   /* ms: covers a TCP retransmit */
 #define DEFAULT_LOG_LEVEL LOG_INFO
 
 /* daemon.log_connections */
@@ -50,6 +51,10 @@ struct service {
 	int resolve;           /* enum resolve (peer.h) */
 	int resolve_timeout;   /* milliseconds a lookup may take */
 	int resolve_cache_ttl; /* seconds the parent reuses a name; 0: look up every time */
+	int proxy;             /* PROXY_V1 | PROXY_V2 bits (proxy.h); 0: off */
+	struct cidr *proxy_trusted; /* the only sources that may (and must) send a header */
+	size_t nproxy_trusted;
+	int proxy_timeout;     /* milliseconds for the whole header */
 	size_t nlisten;
 	struct addr *listen;   /* every entry has its port filled in */
 };

@@ -8,23 +8,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "builtin.h"
 #include "exec.h"
+#include "proxy.h"
 #include "sig.h"
 #include "util.h"
 
-int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
-		const struct addr *peer, const struct addr *local, const struct peer_name *name,
-		pid_t pid)
+int conn_fields(struct log_field *f, struct conn_text *t, const struct conn_info *ci)
 {
+	const struct peer_name *name = ci->name;
 	int n = 0;
 
-	addr_host(peer, t->raddr, sizeof(t->raddr));
-	addr_host(local, t->laddr, sizeof(t->laddr));
-	snprintf(t->rport, sizeof(t->rport), "%u", addr_port(peer));
-	snprintf(t->lport, sizeof(t->lport), "%u", addr_port(local));
-	snprintf(t->pid, sizeof(t->pid), "%ld", (long)pid);
-	f[n++] = (struct log_field){ "ACCEPTD_SERVICE", service };
+	addr_host(ci->peer, t->raddr, sizeof(t->raddr));
+	addr_host(ci->local, t->laddr, sizeof(t->laddr));
+	snprintf(t->rport, sizeof(t->rport), "%u", addr_port(ci->peer));
+	snprintf(t->lport, sizeof(t->lport), "%u", addr_port(ci->local));
+	snprintf(t->pid, sizeof(t->pid), "%ld", (long)ci->pid);
+	f[n++] = (struct log_field){ "ACCEPTD_SERVICE", ci->service };
 	f[n++] = (struct log_field){ "REMOTE_ADDR", t->raddr };
 	f[n++] = (struct log_field){ "REMOTE_PORT", t->rport };
 	if (name && name->host && *name->host)
@@ -37,7 +38,13 @@ int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
 		f[n++] = (struct log_field){ "REMOTE_HOST_LOOKUP", peer_lookup_name(name->lookup) };
 	f[n++] = (struct log_field){ "LOCAL_ADDR", t->laddr };
 	f[n++] = (struct log_field){ "LOCAL_PORT", t->lport };
-	if (pid)
+	if (ci->proxy) {
+		addr_host(ci->proxy, t->paddr, sizeof(t->paddr));
+		snprintf(t->pport, sizeof(t->pport), "%u", addr_port(ci->proxy));
+		f[n++] = (struct log_field){ "PROXY_ADDR", t->paddr };
+		f[n++] = (struct log_field){ "PROXY_PORT", t->pport };
+	}
+	if (ci->pid)
 		f[n++] = (struct log_field){ "CHILD_PID", t->pid };
 	return n;
 }
@@ -50,16 +57,73 @@ static void child_report(int fd, struct child_report *r)
 		;
 }
 
-void child_main(const struct conn *c, int report_fd, int log_accepted, const int *close_fds,
+/* End the child early: REASON goes into the connection-ended entry. */
+static void __attribute__((noreturn)) child_end(int report_fd, const char *reason, int status)
+{
+	struct child_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REPORT_END;
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	child_report(report_fd, &r);
+	_exit(status);
+}
+
+/*
+ * The PROXY header, on a service that takes one (the parent checked that the
+ * sender is trusted): afterwards the advertised client is the peer for
+ * everything, and allow/deny are checked again, on it.
+ */
+static void child_proxy(struct conn *c, struct addr *proxy, int report_fd)
+{
+	const struct service *svc = c->svc;
+	struct log_field f[CONN_FIELDS];
+	struct conn_info ci = { svc->name, &c->peer, &c->local, NULL, NULL, getpid() };
+	struct proxy_header h;
+	struct child_report r;
+	struct conn_text t;
+	int n;
+
+	if (proxy_read(c->fd, svc->proxy, svc->proxy_timeout, &h) != PROXY_OK) {
+		n = conn_fields(f, &t, &ci);
+		log_event(MSGID_CONN_DENIED, LOG_NOTICE, f, n,
+			  "connection from [%s]:%s to %s: bad PROXY header: %s", t.raddr, t.rport,
+			  svc->name, h.error);
+		child_end(report_fd, "proxy-header", 0);
+	}
+	if (h.local)
+		return;
+	*proxy = c->peer;
+	c->peer = h.src;
+	c->local = h.dst;
+	memset(&r, 0, sizeof(r));
+	r.type = REPORT_PROXY;
+	r.src = h.src;
+	r.dst = h.dst;
+	child_report(report_fd, &r);
+	if (!acl_permit(svc->allow, svc->nallow, svc->deny, svc->ndeny, &c->peer)) {
+		ci.proxy = proxy;
+		n = conn_fields(f, &t, &ci);
+		log_event(MSGID_CONN_DENIED, LOG_NOTICE, f, n,
+			  "connection from [%s]:%s via [%s]:%s to %s refused: not allowed", t.raddr,
+			  t.rport, t.paddr, t.pport, svc->name);
+		child_end(report_fd, "denied", 0);
+	}
+}
+
+void child_main(const struct conn *conn, int report_fd, int log_accepted, const int *close_fds,
 		size_t nclose)
 {
 	struct log_field f[CONN_FIELDS];
 	struct builtin_stats st = { 0, 0 };
 	struct child_report r;
+	struct conn c = *conn;
+	struct conn_info ci;
 	struct peer_name name;
 	struct conn_text t;
+	struct addr proxy;
 	char host[PEER_HOSTLEN], claimed[PEER_HOSTLEN];
-	int n, rc;
+	int n, rc, proxied = 0;
 	size_t i;
 
 	sig_child_reset();
@@ -67,12 +131,18 @@ void child_main(const struct conn *c, int report_fd, int log_accepted, const int
 	for (i = 0; i < nclose; i++)
 		close(close_fds[i]);
 
-	name.mode = c->svc->resolve;
-	if (c->cached) {
-		snprintf(host, sizeof(host), "%s", c->cached_host);
-		name.lookup = c->cached_lookup;
+	if (c.svc->proxy) {
+		proxy = c.peer;
+		child_proxy(&c, &proxy, report_fd);
+		proxied = !addr_equal(&proxy, &c.peer) || !addr_equal(&conn->local, &c.local);
+	}
+
+	name.mode = c.svc->resolve;
+	if (c.cached) {
+		snprintf(host, sizeof(host), "%s", c.cached_host);
+		name.lookup = c.cached_lookup;
 	} else {
-		name.lookup = peer_lookup(&c->peer, c->svc->resolve, c->svc->resolve_timeout, host,
+		name.lookup = peer_lookup(&c.peer, c.svc->resolve, c.svc->resolve_timeout, host,
 					  claimed);
 	}
 	name.host = host;
@@ -81,30 +151,34 @@ void child_main(const struct conn *c, int report_fd, int log_accepted, const int
 		memset(&r, 0, sizeof(r));
 		r.type = REPORT_HOST;
 		r.lookup = name.lookup;
-		r.cached = c->cached;
+		r.cached = c.cached;
 		memcpy(r.host, host, sizeof(r.host));
 		child_report(report_fd, &r);
 	}
-	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, &name, getpid());
+	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL, &name,
+				 getpid() };
+	n = conn_fields(f, &t, &ci);
 	if (log_accepted)
-		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s",
-			  host[0] ? host : t.raddr, t.raddr, t.rport, c->svc->name, t.laddr, t.lport);
+		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s%s%s%s%s",
+			  host[0] ? host : t.raddr, t.raddr, t.rport, c.svc->name, t.laddr, t.lport,
+			  proxied ? " via [" : "", proxied ? t.paddr : "", proxied ? "]:" : "",
+			  proxied ? t.pport : "");
 
-	if (exec_drop_privileges(c->svc) < 0) {
-		log_err("%s: cannot switch to uid %u gid %u", c->svc->name, (unsigned)c->svc->uid,
-			(unsigned)c->svc->gid);
-		_exit(126);
+	if (exec_drop_privileges(c.svc) < 0) {
+		log_err("%s: cannot switch to uid %u gid %u", c.svc->name, (unsigned)c.svc->uid,
+			(unsigned)c.svc->gid);
+		child_end(report_fd, "credentials", 126);
 	}
-	if (c->svc->argv)
-		exec_run(c, host);
-	rc = builtin_serve(c->svc->builtin, c->fd, c->svc->idle_timeout, &st);
+	if (c.svc->argv)
+		exec_run(&c, host);
+	rc = builtin_serve(c.svc->builtin, c.fd, c.svc->idle_timeout, &st);
 	memset(&r, 0, sizeof(r));
 	if (rc < 0 && errno == ETIMEDOUT) {
 		/* Not an error: the connection-ended entry says why it ended. */
-		r.idle = 1;
+		snprintf(r.reason, sizeof(r.reason), "idle-timeout");
 		rc = 0;
 	} else if (rc < 0) {
-		log_warn("%s: connection from [%s]:%s", c->svc->name, t.raddr, t.rport);
+		log_warn("%s: connection from [%s]:%s", c.svc->name, t.raddr, t.rport);
 	}
 	r.type = REPORT_END;
 	r.bytes_in = st.bytes_in;

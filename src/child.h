@@ -29,16 +29,28 @@ struct peer_name {
 };
 
 /* A child's datagram to the parent over the report socket. */
-enum { REPORT_HOST = 1, REPORT_END = 2 };
+enum { REPORT_HOST = 1, REPORT_END = 2, REPORT_PROXY = 3 };
 struct child_report {
 	pid_t pid;
 	int type;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	int idle;               /* REPORT_END: closed after idle_timeout */
+	char reason[24];        /* REPORT_END: why it ended early ("idle-timeout", ...), or "" */
+	struct addr src;        /* REPORT_PROXY: the client the header advertised */
+	struct addr dst;        /* REPORT_PROXY: the address it connected to */
 	int lookup;             /* REPORT_HOST: enum lookup */
 	int cached;             /* REPORT_HOST: the name came from the parent's cache */
 	char host[PEER_HOSTLEN]; /* REPORT_HOST: sanitised name, "" when there is none */
+};
+
+/* Everything a connection's log entries say about it. */
+struct conn_info {
+	const char *service;
+	const struct addr *peer;
+	const struct addr *local;
+	const struct addr *proxy; /* the proxy that sent a PROXY header, or NULL */
+	const struct peer_name *name; /* NULL: not looked up */
+	pid_t pid;              /* 0: no child (refused in the parent) */
 };
 
 /* Buffers behind the fields conn_fields() fills in. */
@@ -47,18 +59,15 @@ struct conn_text {
 	char rport[8];
 	char laddr[ADDR_HOSTLEN];
 	char lport[8];
+	char paddr[ADDR_HOSTLEN];
+	char pport[8];
 	char pid[16];
 };
 
-#define CONN_FIELDS 9 /* fields conn_fields() may fill */
+#define CONN_FIELDS 11 /* fields conn_fields() may fill */
 
-/*
- * Fill F with the connection fields of design §6; NAME may be NULL, and
- * PID 0 leaves out CHILD_PID. Returns how many.
- */
-int conn_fields(struct log_field *f, struct conn_text *t, const char *service,
-		const struct addr *peer, const struct addr *local, const struct peer_name *name,
-		pid_t pid);
+/* Fill F with the connection fields of design §6 for CI; returns how many. */
+int conn_fields(struct log_field *f, struct conn_text *t, const struct conn_info *ci);
 
 /*
  * Runs in the forked child and never returns: reset signals, close the

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "builtin.h"
 #include "peer.h"
+#include "proxy.h"
 #include "log.h"
 #include "util.h"
 
@@ -81,6 +82,9 @@ static const struct key service_keys[] = {
 	{ "resolve", KIND_STRING, 0, 0, 0, RESOLVE_NAME },
 	{ "resolve_timeout", KIND_NUMBER, 0, 0, 0, DEFAULT_RESOLVE_TIMEOUT },
 	{ "resolve_cache_ttl", KIND_INT, 0, 0, 86400, DEFAULT_RESOLVE_CACHE_TTL },
+	{ "proxy_protocol", KIND_STRING, 0, 0, 0, 0 },
+	{ "proxy_trusted", KIND_STRINGS, 0, 0, 0, 0 },
+	{ "proxy_timeout", KIND_NUMBER, 0, 0, 0, DEFAULT_PROXY_TIMEOUT },
 };
 
 /* Environment names acceptd sets for exec, or that must never reach a child. */
@@ -778,6 +782,46 @@ static void service_resolve(struct ctx *c, const struct sect *g, struct service 
 	group_int(c, g, "resolve_cache_ttl", &sv->resolve_cache_ttl);
 }
 
+/* proxy_protocol, proxy_trusted, proxy_timeout. */
+static void service_proxy(struct ctx *c, const struct sect *g, struct service *sv)
+{
+	const config_setting_t *v;
+	char buf[SHOW_MAX];
+	double secs;
+	int mode;
+
+	v = group_get(c, g, "proxy_protocol");
+	if (v) {
+		mode = proxy_mode_parse(setting_str(v));
+		if (mode < 0)
+			conf_error(c, v, g->label, "proxy_protocol",
+				   "\"%s\" is not one of off, v1, v2, any",
+				   show(setting_str(v), buf, sizeof(buf)));
+		else
+			sv->proxy = mode;
+	}
+	service_cidrs(c, g, "proxy_trusted", &sv->proxy_trusted, &sv->nproxy_trusted);
+	v = config_setting_get_member(g->s, "proxy_trusted");
+	/* The spec forbids guessing: without trusted sources no header may be read. */
+	if (sv->proxy && !v)
+		conf_error(c, config_setting_get_member(g->s, "proxy_protocol"), g->label,
+			   "proxy_trusted", "missing required key (proxy_protocol needs it)");
+	else if (v && !sv->proxy && !config_setting_get_member(g->s, "proxy_protocol"))
+		conf_error(c, v, g->label, "proxy_trusted", "needs proxy_protocol as well");
+	else if (v && config_setting_length(v) == 0)
+		conf_error(c, v, g->label, "proxy_trusted", "must not be empty");
+	sv->proxy_timeout = group_default(g, "proxy_timeout");
+	v = group_get(c, g, "proxy_timeout");
+	if (v) {
+		secs = setting_number(v);
+		if (!(secs >= 0.1 && secs <= 60.0))
+			conf_error(c, v, g->label, "proxy_timeout",
+				   "%g is out of range (0.1-60 seconds)", secs);
+		else
+			sv->proxy_timeout = (int)(secs * 1000.0 + 0.5);
+	}
+}
+
 /* v6only, access control and limits. */
 static void service_limits(struct ctx *c, const struct sect *g, struct service *sv)
 {
@@ -870,6 +914,7 @@ static void service_load(struct ctx *c, const config_setting_t *s, struct conf *
 	service_user(c, &g, sv);
 	service_limits(c, &g, sv);
 	service_resolve(c, &g, sv);
+	service_proxy(c, &g, sv);
 }
 
 static void services_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
@@ -1082,6 +1127,7 @@ void conf_free(struct conf *conf)
 		strings_free(conf->services[i].env);
 		free(conf->services[i].allow);
 		free(conf->services[i].deny);
+		free(conf->services[i].proxy_trusted);
 	}
 	free(conf->services);
 	free(conf->pidfile);

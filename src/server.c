@@ -64,7 +64,9 @@ struct child {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	int have_bytes;
-	int idle;                /* the builtin closed it after idle_timeout */
+	char reason[24];         /* why it ended early, from the child, or "" */
+	struct addr proxy;       /* the proxy's address, when a PROXY header named the client */
+	int proxied;
 };
 
 /* The whole running state: the only mutable globals besides log.c's. */
@@ -498,6 +500,7 @@ static int refusal_log_ok(void)
 /* Close C at once and log why: connection-denied or connection-limited, at notice. */
 static void refuse(const struct conn *c, const char *msgid, const char *why)
 {
+	struct conn_info ci = { c->svc->name, &c->peer, &c->local, NULL, NULL, 0 };
 	struct log_field f[CONN_FIELDS];
 	struct conn_text t;
 	int n;
@@ -505,7 +508,7 @@ static void refuse(const struct conn *c, const char *msgid, const char *why)
 	close(c->fd);
 	if (!refusal_log_ok())
 		return;
-	n = conn_fields(f, &t, c->svc->name, &c->peer, &c->local, NULL, 0);
+	n = conn_fields(f, &t, &ci);
 	log_event(msgid, LOG_NOTICE, f, n, "connection from [%s]:%s to %s on [%s]:%s refused: %s",
 		  t.raddr, t.rport, c->svc->name, t.laddr, t.lport, why);
 }
@@ -516,6 +519,17 @@ static int admit(const struct listener *l, const struct conn *c)
 	const struct service *svc = l->svc;
 	char why[64];
 
+	/*
+	 * A PROXY service takes connections from its trusted proxies only (the
+	 * spec forbids guessing whether a header comes); allow, deny and the
+	 * per-source limit then apply to the client the header names.
+	 */
+	if (svc->proxy) {
+		if (acl_match(svc->proxy_trusted, svc->nproxy_trusted, &c->peer))
+			return 1;
+		refuse(c, MSGID_CONN_DENIED, "not a trusted PROXY protocol sender");
+		return 0;
+	}
 	/* In the parent, before any fork: a denied peer costs nothing. */
 	if (!acl_permit(svc->allow, svc->nallow, svc->deny, svc->ndeny, &c->peer)) {
 		refuse(c, MSGID_CONN_DENIED, "not allowed");
@@ -585,7 +599,9 @@ static void accept_on(struct listener *l)
 			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 				(void)addr_from_sockaddr(&c.local, (struct sockaddr *)&ss, len);
 		}
+		/* Not for PROXY services: the name belongs to the client the header will name. */
 		c.cached = l->svc->resolve != RESOLVE_NONE && l->svc->resolve_cache_ttl &&
+			   !l->svc->proxy &&
 			   namecache_get(&srv.names, &c.peer, l->svc->resolve, now_usec(),
 					 &c.cached_host, &c.cached_lookup);
 		if (admit(l, &c))
@@ -601,6 +617,45 @@ static ssize_t child_find(pid_t pid)
 		if (srv.pids[i] == pid)
 			return (ssize_t)i;
 	return -1;
+}
+
+static int refusal_log_ok(void);
+
+/*
+ * A PROXY header named the real client: from now on it is the peer, also
+ * for the per-source count, which is enforced here, where the counts are.
+ */
+static void proxy_learned(pid_t pid, struct child *ch, const struct child_report *r)
+{
+	const struct service *svc = ch->st->svc;
+	struct addr src = r->src, dst = r->dst;
+
+	if (src.len == 0 || (src.u.sa.sa_family != AF_INET && src.u.sa.sa_family != AF_INET6))
+		return;
+	ch->proxy = ch->peer;
+	ch->proxied = 1;
+	srctab_dec(&ch->st->sources, &ch->peer);
+	ch->peer = src;
+	ch->local = dst;
+	if (srctab_inc(&ch->st->sources, &ch->peer) < 0)
+		log_warn("%s: per-source count", ch->st->name);
+	if (svc && svc->max_per_source &&
+	    srctab_get(&ch->st->sources, &ch->peer) > (unsigned)svc->max_per_source) {
+		snprintf(ch->reason, sizeof(ch->reason), "max_per_source");
+		kill(pid, SIGKILL);
+		if (refusal_log_ok()) {
+			struct conn_info ci = { ch->st->name, &ch->peer, &ch->local, &ch->proxy,
+						NULL, pid };
+			struct log_field f[CONN_FIELDS];
+			struct conn_text t;
+			int n = conn_fields(f, &t, &ci);
+
+			log_event(MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
+				  "connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
+				  t.raddr, t.rport, t.paddr, t.pport, ch->st->name,
+				  svc->max_per_source);
+		}
+	}
 }
 
 /* Keep a child's answer for repeat clients; timeouts and failures are not answers. */
@@ -641,7 +696,10 @@ static void reports_read(void)
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
 			ch->have_bytes = 1;
-			ch->idle = r.idle;
+			r.reason[sizeof(r.reason) - 1] = '\0';
+			memcpy(ch->reason, r.reason, sizeof(ch->reason));
+		} else if (r.type == REPORT_PROXY && !ch->proxied) {
+			proxy_learned(srv.pids[i], ch, &r);
 		}
 	}
 }
@@ -651,6 +709,7 @@ static void child_ended(size_t i, int status)
 	struct log_field f[CONN_FIELDS + 6];
 	struct child *ch = &srv.children[i];
 	struct peer_name name;
+	struct conn_info ci;
 	struct conn_text t;
 	char st[16], dur[24], bin[24], bout[24], how[32];
 	uint64_t usec = now_usec() - ch->start;
@@ -658,8 +717,10 @@ static void child_ended(size_t i, int status)
 
 	if (srv.conf->log_connections != LOG_CONN_NONE) {
 		name = (struct peer_name){ ch->host, ch->mode, ch->lookup };
-		n = conn_fields(f, &t, ch->st->name, &ch->peer, &ch->local,
-				ch->host ? &name : NULL, srv.pids[i]);
+		ci = (struct conn_info){ ch->st->name, &ch->peer, &ch->local,
+					 ch->proxied ? &ch->proxy : NULL, ch->host ? &name : NULL,
+					 srv.pids[i] };
+		n = conn_fields(f, &t, &ci);
 		if (WIFSIGNALED(status)) {
 			snprintf(st, sizeof(st), "%d", WTERMSIG(status));
 			f[n++] = (struct log_field){ "EXIT_SIGNAL", st };
@@ -669,9 +730,9 @@ static void child_ended(size_t i, int status)
 			f[n++] = (struct log_field){ "EXIT_STATUS", st };
 			snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
 		}
-		if (ch->idle) {
-			f[n++] = (struct log_field){ "END_REASON", "idle-timeout" };
-			snprintf(how, sizeof(how), "idle timeout");
+		if (ch->reason[0]) {
+			f[n++] = (struct log_field){ "END_REASON", ch->reason };
+			snprintf(how, sizeof(how), "%s", ch->reason);
 		}
 		snprintf(dur, sizeof(dur), "%llu", (unsigned long long)usec);
 		f[n++] = (struct log_field){ "DURATION_USEC", dur };
