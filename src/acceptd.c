@@ -157,6 +157,10 @@ int main(int argc, char *argv[])
 	}
 	if (pid_path && daemon_pidfile_write(pid_path) < 0)
 		fatal(EX_OSERR, "cannot write pidfile %s", pid_path);
+	/* After binding (ports below 1024) and the pidfile: nothing else needs root. */
+	if (conf->has_user && daemon_drop_privileges(conf->uid, conf->gid) < 0)
+		fatal(EX_OSERR, "cannot switch to uid %u gid %u", (unsigned)conf->uid,
+		      (unsigned)conf->gid);
 
 	rc = server_run(level);
 

@@ -67,6 +67,9 @@ struct conf {
 	int log_level;         /* LOG_* from syslog.h */
 	int log_connections;   /* enum log_conn */
 	char *pidfile;         /* NULL: none configured */
+	int has_user;          /* daemon.user: the parent drops to uid/gid after binding */
+	uid_t uid;
+	gid_t gid;
 	size_t nservices;
 	struct service *services;
 };

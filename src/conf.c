@@ -57,6 +57,7 @@ static const struct key daemon_keys[] = {
 	{ "log_level", KIND_STRING, 0, 0, 0, DEFAULT_LOG_LEVEL },
 	{ "log_connections", KIND_STRING, 0, 0, 0, LOG_CONN_BOTH },
 	{ "pidfile", KIND_STRING, 0, 0, 0, 0 },
+	{ "user", KIND_STRING, 0, 0, 0, 0 },
 };
 
 static const struct key service_keys[] = {
@@ -135,6 +136,7 @@ struct ctx {
 	struct listen_src *ls;
 	size_t nls;
 	const config_setting_t **names; /* per service: its name, when valid and unique */
+	const struct conf *conf;        /* being built: services see the daemon settings */
 };
 
 static void errs_add(struct ctx *c, char *msg)
@@ -390,6 +392,8 @@ static int group_int(struct ctx *c, const struct sect *g, const char *name, int 
 	return 1;
 }
 
+static int id_parse(const char *s, int is_group, unsigned *id, gid_t *primary);
+
 static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *conf)
 {
 	struct sect g = { s, daemon_keys, ARRAY_SIZE(daemon_keys), "daemon" };
@@ -441,6 +445,25 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 			conf->pidfile = strdup(str);
 			if (!conf->pidfile)
 				c->nomem = 1;
+		}
+	}
+
+	v = group_get(c, &g, "user");
+	if (v) {
+		unsigned id;
+		gid_t primary = 0;
+
+		if (id_parse(setting_str(v), 0, &id, &primary) < 0) {
+			conf_error(c, v, g.label, "user", "unknown user \"%s\"",
+				   show(setting_str(v), buf, sizeof(buf)));
+		} else {
+			conf->has_user = 1;
+			conf->uid = id;
+			conf->gid = primary;
+			if (geteuid() != 0 && (conf->uid != geteuid() || conf->gid != getegid()))
+				conf_error(c, v, g.label, "user",
+					   "acceptd runs as uid %u and cannot switch to uid %u",
+					   (unsigned)geteuid(), (unsigned)conf->uid);
 		}
 	}
 }
@@ -698,8 +721,14 @@ static void service_user(struct ctx *c, const struct sect *g, struct service *sv
 		sv->gid = id;
 	}
 	sv->has_user = 1;
+	/* Once daemon.user has dropped the parent's privileges, its children cannot switch. */
+	if (c->conf->has_user && (sv->uid != c->conf->uid || sv->gid != c->conf->gid))
+		conf_error(c, u, g->label, "user",
+			   "daemon.user (uid %u gid %u) leaves no privilege to switch to uid %u gid %u",
+			   (unsigned)c->conf->uid, (unsigned)c->conf->gid, (unsigned)sv->uid,
+			   (unsigned)sv->gid);
 	/* Only root can switch; anyone can "switch" to what it already is. */
-	if (geteuid() != 0 && (sv->uid != geteuid() || sv->gid != getegid()))
+	else if (geteuid() != 0 && (sv->uid != geteuid() || sv->gid != getegid()))
 		conf_error(c, u, g->label, "user",
 			   "acceptd runs as uid %u and cannot switch to uid %u gid %u",
 			   (unsigned)geteuid(), (unsigned)sv->uid, (unsigned)sv->gid);
@@ -1080,6 +1109,7 @@ struct conf *conf_load(const char *path, struct conf_errors *errs)
 		c.nomem = 1;
 		goto fail;
 	}
+	c.conf = conf;
 	root.s = config_root_setting(&cfg);
 	group_check_unknown(&c, &root);
 	/* Called without a daemon group too: it applies the defaults. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,19 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+int daemon_drop_privileges(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return -1;
+	/* Trust, but verify: a partial switch must never serve a connection. */
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+	    getgroups(0, NULL) != 0 || (uid != 0 && setuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 void daemon_pidfile_remove(const char *path)

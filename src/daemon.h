@@ -3,11 +3,16 @@
 #ifndef ACCEPTD_DAEMON_H
 #define ACCEPTD_DAEMON_H
 
+#include <sys/types.h>
+
 /* Fork, setsid, fork, chdir /, stdio to /dev/null. Returns 0 in the daemon, -1 on error; the parents exit. */
 int daemon_detach(void);
 
 /* Write our pid to PATH atomically (temporary file, then rename). Returns 0 or -1. */
 int daemon_pidfile_write(const char *path);
+
+/* Clear supplementary groups, switch to GID and UID for good, and check it took. Returns 0 or -1. */
+int daemon_drop_privileges(uid_t uid, gid_t gid);
 
 /* Remove PATH if it still holds our pid. */
 void daemon_pidfile_remove(const char *path);

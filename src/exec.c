@@ -12,6 +12,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "daemon.h"
 #include "log.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -21,15 +22,11 @@ int exec_drop_privileges(const struct service *svc)
 {
 	if (!svc->has_user)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(svc->gid) < 0 || setuid(svc->uid) < 0)
-		return -1;
-	/* Trust, but verify: a partial switch must never serve a connection. */
-	if (getuid() != svc->uid || geteuid() != svc->uid || getgid() != svc->gid ||
-	    getegid() != svc->gid || getgroups(0, NULL) != 0) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
+	/* Already there (daemon.user): nothing to drop, and no privilege to do it. */
+	if (getuid() == svc->uid && geteuid() == svc->uid && getgid() == svc->gid &&
+	    getegid() == svc->gid && getgroups(0, NULL) == 0)
+		return 0;
+	return daemon_drop_privileges(svc->uid, svc->gid);
 }
 
 /* "NAME=value" in ENV at *N; failure only costs the variable. */
