@@ -15,7 +15,7 @@
 #include "log.h"
 #include "server.h"
 
-#define DEFAULT_CONFIG SYSCONFDIR "/acceptd/acceptd.conf"
+#define DEFAULT_CONFIG	SYSCONFDIR "/acceptd/acceptd.conf"
 #define DEFAULT_PIDFILE RUNSTATEDIR "/acceptd.pid"
 
 static void usage(FILE *f)

@@ -51,8 +51,8 @@ int activation_collect(struct inherited **out, char *err, size_t errlen)
 		s->unnamed = name_is_unnamed(s->name);
 		if (sd_is_socket_inet(s->fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
 			snprintf(err, errlen,
-				 "socket %d (\"%s\") from systemd is not a listening TCP socket", s->fd,
-				 s->name);
+				 "socket %d (\"%s\") from systemd is not a listening TCP socket",
+				 s->fd, s->name);
 			goto out;
 		}
 		/*
@@ -106,13 +106,15 @@ int activation_check(const struct inherited *inh, size_t n, const struct conf *c
 		if (activation_service(&inh[i], conf))
 			continue;
 		if (inh[i].unnamed)
-			snprintf(err, errlen,
-				 "socket %d from systemd has no FileDescriptorName= (\"%s\"), which is allowed only with exactly one service; %zu are configured",
-				 inh[i].fd, inh[i].name, conf->nservices);
+			snprintf(
+				err, errlen,
+				"socket %d from systemd has no FileDescriptorName= (\"%s\"), which is allowed only with exactly one service; %zu are configured",
+				inh[i].fd, inh[i].name, conf->nservices);
 		else
-			snprintf(err, errlen,
-				 "socket %d from systemd is named \"%s\", but no service has that name",
-				 inh[i].fd, inh[i].name);
+			snprintf(
+				err, errlen,
+				"socket %d from systemd is named \"%s\", but no service has that name",
+				inh[i].fd, inh[i].name);
 		return -1;
 	}
 	return 0;

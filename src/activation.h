@@ -10,9 +10,9 @@
 /* A socket passed by systemd. Never re-optioned, re-bound or closed on reload. */
 struct inherited {
 	int fd;
-	char name[256];         /* FileDescriptorName=, "unknown" when unnamed */
-	int unnamed;            /* "unknown" or a unit's default name ("acceptd.socket") */
-	struct addr addr;       /* from getsockname() */
+	char name[256];	  /* FileDescriptorName=, "unknown" when unnamed */
+	int unnamed;	  /* "unknown" or a unit's default name ("acceptd.socket") */
+	struct addr addr; /* from getsockname() */
 };
 
 /*

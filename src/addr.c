@@ -149,8 +149,8 @@ int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa, socklen_t len)
 	memset(a, 0, sizeof(*a));
 	if ((sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) ||
 	    (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))) {
-		a->len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-						  : sizeof(struct sockaddr_in6);
+		a->len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+						    sizeof(struct sockaddr_in6);
 		memcpy(&a->u, sa, a->len);
 		addr_unmap(a);
 		return 0;

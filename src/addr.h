@@ -19,7 +19,7 @@ struct addr {
 };
 
 #define ADDR_HOSTLEN (INET6_ADDRSTRLEN + 1 + 16) /* numeric host, "%scope" included */
-#define ADDR_STRLEN (ADDR_HOSTLEN + 8)          /* "[host]:port" */
+#define ADDR_STRLEN  (ADDR_HOSTLEN + 8)		 /* "[host]:port" */
 
 /*
  * Parse a numeric address with an optional port: "192.0.2.1", "192.0.2.1:7",

@@ -72,7 +72,7 @@ static int serve_discard(int fd, struct builtin_stats *st)
 }
 
 #define CHARGEN_FIRST 0x20 /* the ring is the 95 printable characters, space first */
-#define CHARGEN_RING 95
+#define CHARGEN_RING  95
 
 void builtin_chargen_line(unsigned long n, char buf[CHARGEN_LINE + 2])
 {

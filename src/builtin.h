@@ -8,11 +8,11 @@
 #include <time.h>
 
 enum builtin {
-	BUILTIN_ECHO,    /* RFC 862 */
+	BUILTIN_ECHO,	 /* RFC 862 */
 	BUILTIN_DISCARD, /* RFC 863 */
 	BUILTIN_CHARGEN, /* RFC 864 */
 	BUILTIN_DAYTIME, /* RFC 867 */
-	BUILTIN_TIME,    /* RFC 868 */
+	BUILTIN_TIME,	 /* RFC 868 */
 	BUILTIN_MAX,
 };
 

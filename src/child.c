@@ -142,8 +142,8 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		snprintf(host, sizeof(host), "%s", c.cached_host);
 		name.lookup = c.cached_lookup;
 	} else {
-		name.lookup = peer_lookup(&c.peer, c.svc->resolve, c.svc->resolve_timeout, host,
-					  claimed);
+		name.lookup =
+			peer_lookup(&c.peer, c.svc->resolve, c.svc->resolve_timeout, host, claimed);
 	}
 	name.host = host;
 	if (name.mode != RESOLVE_NONE) {
@@ -155,11 +155,12 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		memcpy(r.host, host, sizeof(r.host));
 		child_report(report_fd, &r);
 	}
-	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL, &name,
-				 getpid() };
+	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL,
+				 &name,	      getpid() };
 	n = conn_fields(f, &t, &ci);
 	if (log_accepted)
-		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n, "connection from %s [%s]:%s to %s on [%s]:%s%s%s%s%s",
+		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
+			  "connection from %s [%s]:%s to %s on [%s]:%s%s%s%s%s",
 			  host[0] ? host : t.raddr, t.raddr, t.rport, c.svc->name, t.laddr, t.lport,
 			  proxied ? " via [" : "", proxied ? t.paddr : "", proxied ? "]:" : "",
 			  proxied ? t.pport : "");

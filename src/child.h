@@ -14,18 +14,18 @@
 struct conn {
 	const struct service *svc;
 	int fd;
-	struct addr peer;       /* IPv4-mapped already turned into IPv4 */
+	struct addr peer; /* IPv4-mapped already turned into IPv4 */
 	struct addr local;
-	int cached;             /* the parent's name cache answered: no lookup */
+	int cached; /* the parent's name cache answered: no lookup */
 	const char *cached_host;
 	int cached_lookup;
 };
 
 /* What is known of the peer's name, for the log fields. */
 struct peer_name {
-	const char *host;       /* NULL or "": none */
-	int mode;               /* enum resolve */
-	int lookup;             /* enum lookup */
+	const char *host; /* NULL or "": none */
+	int mode;	  /* enum resolve */
+	int lookup;	  /* enum lookup */
 };
 
 /* A child's datagram to the parent over the report socket. */
@@ -35,11 +35,11 @@ struct child_report {
 	int type;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	char reason[24];        /* REPORT_END: why it ended early ("idle-timeout", ...), or "" */
-	struct addr src;        /* REPORT_PROXY: the client the header advertised */
-	struct addr dst;        /* REPORT_PROXY: the address it connected to */
-	int lookup;             /* REPORT_HOST: enum lookup */
-	int cached;             /* REPORT_HOST: the name came from the parent's cache */
+	char reason[24];	 /* REPORT_END: why it ended early ("idle-timeout", ...), or "" */
+	struct addr src;	 /* REPORT_PROXY: the client the header advertised */
+	struct addr dst;	 /* REPORT_PROXY: the address it connected to */
+	int lookup;		 /* REPORT_HOST: enum lookup */
+	int cached;		 /* REPORT_HOST: the name came from the parent's cache */
 	char host[PEER_HOSTLEN]; /* REPORT_HOST: sanitised name, "" when there is none */
 };
 
@@ -48,9 +48,9 @@ struct conn_info {
 	const char *service;
 	const struct addr *peer;
 	const struct addr *local;
-	const struct addr *proxy; /* the proxy that sent a PROXY header, or NULL */
+	const struct addr *proxy;     /* the proxy that sent a PROXY header, or NULL */
 	const struct peer_name *name; /* NULL: not looked up */
-	pid_t pid;              /* 0: no child (refused in the parent) */
+	pid_t pid;		      /* 0: no child (refused in the parent) */
 };
 
 /* Buffers behind the fields conn_fields() fills in. */

@@ -21,9 +21,9 @@
 #include "util.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-#define LABEL_MAX (sizeof("services[]") + SERVICE_NAME_MAX + 1) /* also fits "services[#N]" */
-#define BAD_ADDR "is not a numeric IPv4 or IPv6 address with an optional port"
-#define SHOW_MAX 80 /* bytes of a user's string quoted in a message */
+#define LABEL_MAX  (sizeof("services[]") + SERVICE_NAME_MAX + 1) /* also fits "services[#N]" */
+#define BAD_ADDR   "is not a numeric IPv4 or IPv6 address with an optional port"
+#define SHOW_MAX   80 /* bytes of a user's string quoted in a message */
 
 /* What a key must hold; the type check and its message come from this. */
 enum kind {
@@ -42,7 +42,7 @@ struct key {
 	enum kind kind;
 	int required;
 	long long min, max; /* KIND_INT: accepted range */
-	int def; /* value when absent (documented in etc/acceptd.conf) */
+	int def;	    /* value when absent (documented in etc/acceptd.conf) */
 };
 
 /* The one table of keys, ranges and defaults. */
@@ -90,9 +90,9 @@ static const struct key service_keys[] = {
 
 /* Environment names acceptd sets for exec, or that must never reach a child. */
 static const char *const env_reserved[] = {
-	"PROTO",	 "TCPLOCALIP",	"TCPLOCALPORT", "TCPREMOTEIP",	 "TCPREMOTEPORT",
-	"TCPREMOTEHOST", "REMOTE_ADDR", "REMOTE_PORT",	"ACCEPTD_SERVICE", "NOTIFY_SOCKET",
-	"LISTEN_FDS",	 "LISTEN_PID",	"LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
+	"PROTO",	 "TCPLOCALIP",	"TCPLOCALPORT",	  "TCPREMOTEIP",     "TCPREMOTEPORT",
+	"TCPREMOTEHOST", "REMOTE_ADDR", "REMOTE_PORT",	  "ACCEPTD_SERVICE", "NOTIFY_SOCKET",
+	"LISTEN_FDS",	 "LISTEN_PID",	"LISTEN_FDNAMES", "WATCHDOG_USEC",   "WATCHDOG_PID",
 };
 
 static const char *const log_conn_names[] = {
@@ -127,7 +127,7 @@ static void strings_free(char **v)
 
 /* State of one conf_load() call. Settings point into the config_t, alive until the end. */
 struct ctx {
-	const char *path; /* main file, as given */
+	const char *path;   /* main file, as given */
 	const char *incdir; /* where libconfig opens @include files; NULL: the cwd */
 	struct conf_errors *errs;
 	size_t nerr; /* problems this call found */
@@ -136,7 +136,7 @@ struct ctx {
 	struct listen_src *ls;
 	size_t nls;
 	const config_setting_t **names; /* per service: its name, when valid and unique */
-	const struct conf *conf;        /* being built: services see the daemon settings */
+	const struct conf *conf;	/* being built: services see the daemon settings */
 };
 
 static void errs_add(struct ctx *c, char *msg)
@@ -614,7 +614,8 @@ static void service_exec(struct ctx *c, const struct sect *g, struct service *sv
 	if (v && b)
 		conf_error(c, v, g->label, "exec", "a service has builtin or exec, not both");
 	else if (!v && !b && !config_setting_get_member(g->s, "exec"))
-		conf_error(c, g->s, g->label, "builtin", "missing required key (a service needs builtin or exec)");
+		conf_error(c, g->s, g->label, "builtin",
+			   "missing required key (a service needs builtin or exec)");
 	if (v) {
 		if (config_setting_length(v) == 0) {
 			conf_error(c, v, g->label, "exec", "must not be empty");
@@ -627,7 +628,8 @@ static void service_exec(struct ctx *c, const struct sect *g, struct service *sv
 				conf_error(c, v, g->label, "exec", "\"%s\": %s",
 					   show(sv->argv[0], buf, sizeof(buf)), strerror(errno));
 			else if (!S_ISREG(st.st_mode) || access(sv->argv[0], X_OK) < 0)
-				conf_error(c, v, g->label, "exec", "\"%s\" is not an executable file",
+				conf_error(c, v, g->label, "exec",
+					   "\"%s\" is not an executable file",
 					   show(sv->argv[0], buf, sizeof(buf)));
 		}
 	}
@@ -723,10 +725,11 @@ static void service_user(struct ctx *c, const struct sect *g, struct service *sv
 	sv->has_user = 1;
 	/* Once daemon.user has dropped the parent's privileges, its children cannot switch. */
 	if (c->conf->has_user && (sv->uid != c->conf->uid || sv->gid != c->conf->gid))
-		conf_error(c, u, g->label, "user",
-			   "daemon.user (uid %u gid %u) leaves no privilege to switch to uid %u gid %u",
-			   (unsigned)c->conf->uid, (unsigned)c->conf->gid, (unsigned)sv->uid,
-			   (unsigned)sv->gid);
+		conf_error(
+			c, u, g->label, "user",
+			"daemon.user (uid %u gid %u) leaves no privilege to switch to uid %u gid %u",
+			(unsigned)c->conf->uid, (unsigned)c->conf->gid, (unsigned)sv->uid,
+			(unsigned)sv->gid);
 	/* Only root can switch; anyone can "switch" to what it already is. */
 	else if (geteuid() != 0 && (sv->uid != geteuid() || sv->gid != getegid()))
 		conf_error(c, u, g->label, "user",
@@ -776,8 +779,8 @@ static void service_cidrs(struct ctx *c, const struct sect *g, const char *key, 
 /* A number setting (integer or float) as a double. */
 static double setting_number(const config_setting_t *v)
 {
-	return config_setting_type(v) == CONFIG_TYPE_FLOAT ? config_setting_get_float(v)
-							   : (double)config_setting_get_int64(v);
+	return config_setting_type(v) == CONFIG_TYPE_FLOAT ? config_setting_get_float(v) :
+							     (double)config_setting_get_int64(v);
 }
 
 /* resolve, resolve_timeout, resolve_cache_ttl. */
@@ -793,7 +796,8 @@ static void service_resolve(struct ctx *c, const struct sect *g, struct service 
 	if (v) {
 		mode = peer_resolve_parse(setting_str(v));
 		if (mode < 0)
-			conf_error(c, v, g->label, "resolve", "\"%s\" is not one of none, name, confirmed",
+			conf_error(c, v, g->label, "resolve",
+				   "\"%s\" is not one of none, name, confirmed",
 				   show(setting_str(v), buf, sizeof(buf)));
 		else
 			sv->resolve = mode;
@@ -1009,8 +1013,7 @@ static void conflicts_check(struct ctx *c, const struct conf *conf)
 			sv = &conf->services[c->ls[i].svc];
 			a = &sv->listen[c->ls[i].idx];
 			if (!addr_port(a) ||
-			    !(addr_conflict(a, b) ||
-			      dualstack_conflict(a, sv->v6only, b) ||
+			    !(addr_conflict(a, b) || dualstack_conflict(a, sv->v6only, b) ||
 			      dualstack_conflict(b, conf->services[c->ls[j].svc].v6only, a)))
 				continue;
 			loc = loc_setting(c, c->ls[i].s);

@@ -16,7 +16,7 @@
 #include "log.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define ENV_OURS 10 /* variables acceptd sets itself, PATH included */
+#define ENV_OURS  10 /* variables acceptd sets itself, PATH included */
 
 int exec_drop_privileges(const struct service *svc)
 {

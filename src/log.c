@@ -18,20 +18,20 @@
 #include "util.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
-#define LOG_IDENT "acceptd"
-#define LOG_MSGMAX 2048     /* bytes of MESSAGE; longer ones are cut */
+#define LOG_IDENT      "acceptd"
+#define LOG_MSGMAX     2048 /* bytes of MESSAGE; longer ones are cut */
 #define LOG_FIELDS_MAX 24   /* fields of one event, MESSAGE and friends included */
-#define CHILD_WAIT_MS 1000  /* how long a child waits for a congested journal */
+#define CHILD_WAIT_MS  1000 /* how long a child waits for a congested journal */
 
 static int log_level = LOG_INFO;
-static int journal_fd = -1;    /* connected, non-blocking; -1: stderr backend */
+static int journal_fd = -1; /* connected, non-blocking; -1: stderr backend */
 static int in_child;
-static int stderr_is_journal;  /* stderr is already a journal stream ($JOURNAL_STREAM) */
+static int stderr_is_journal; /* stderr is already a journal stream ($JOURNAL_STREAM) */
 static unsigned long dropped;
-static int starting = 1;      /* before READY: errors also go to stderr */
+static int starting = 1; /* before READY: errors also go to stderr */
 
 static const char *const level_names[] = {
-	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
 	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
@@ -191,8 +191,8 @@ static void stderr_write(int prio, const char *msgid, const struct log_field *f,
 
 	len = (size_t)snprintf(line, sizeof(line), "%s[%ld]: %s", LOG_IDENT, (long)getpid(), msg);
 	if (msgid) {
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " | MESSAGE_ID=%s PRIORITY=%d",
-					msgid, prio);
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+					" | MESSAGE_ID=%s PRIORITY=%d", msgid, prio);
 		sep = 1;
 	}
 	for (i = 0; i < n && len < sizeof(line); i++) {
@@ -209,8 +209,7 @@ static void stderr_write(int prio, const char *msgid, const struct log_field *f,
 	(void)write_all(STDERR_FILENO, line, len);
 }
 
-static void log_emit(int prio, const char *msgid, const struct log_field *f, int n,
-		     const char *msg)
+static void log_emit(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
 {
 	struct iovec iov[5 * (LOG_FIELDS_MAX + 4)];
 	char lenbufs[LOG_FIELDS_MAX + 4][8];
@@ -237,8 +236,8 @@ static void log_emit(int prio, const char *msgid, const struct log_field *f, int
 }
 
 static void __attribute__((format(printf, 6, 0)))
-vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno,
-		 const char *fmt, va_list ap)
+vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno, const char *fmt,
+     va_list ap)
 {
 	char msg[LOG_MSGMAX];
 	int saved = errno;

@@ -7,15 +7,15 @@
 #include <syslog.h>
 
 /* MESSAGE_IDs: fixed forever, listed in the man page and README. */
-#define MSGID_STARTED "a5da346f1dd24f4fb877a3ff704ed230"
-#define MSGID_READY "c4904366355a4ad0bdeaf5f480d15a75"
-#define MSGID_RELOADED "f631be6fa3b24e038cd3d8428ef84b27"
+#define MSGID_STARTED	    "a5da346f1dd24f4fb877a3ff704ed230"
+#define MSGID_READY	    "c4904366355a4ad0bdeaf5f480d15a75"
+#define MSGID_RELOADED	    "f631be6fa3b24e038cd3d8428ef84b27"
 #define MSGID_RELOAD_FAILED "19e5984a7e824a7883a331604c8b27a6"
 #define MSGID_CONN_ACCEPTED "c571f65a45a440ad923e31b0447b0671"
-#define MSGID_CONN_DENIED "004c7791a484488fa477ac07d1ad947b"
-#define MSGID_CONN_LIMITED "2acfb645a4c64495921eb2eb11f97bb1"
-#define MSGID_CONN_ENDED "a346225a21cc43428f213d04c06d8124"
-#define MSGID_STOPPING "c048d7dc61e44435921aa4a6804eec03"
+#define MSGID_CONN_DENIED   "004c7791a484488fa477ac07d1ad947b"
+#define MSGID_CONN_LIMITED  "2acfb645a4c64495921eb2eb11f97bb1"
+#define MSGID_CONN_ENDED    "a346225a21cc43428f213d04c06d8124"
+#define MSGID_STOPPING	    "c048d7dc61e44435921aa4a6804eec03"
 #define MSGID_ACCEPT_FAILED "ef2e8492a00140f185afed58c8299dfe"
 
 /* One structured field of an event. A NULL value is skipped. */
@@ -24,7 +24,7 @@ struct log_field {
 	const char *value;
 };
 
-#define LOG_STDERR 0
+#define LOG_STDERR  0
 #define LOG_JOURNAL 1
 
 /*

@@ -14,12 +14,9 @@
 #include "util.h"
 
 static const char *const lookup_names[] = {
-	[LOOKUP_OFF] = "off",
-	[LOOKUP_FOUND] = "found",
-	[LOOKUP_NONAME] = "no-name",
-	[LOOKUP_UNCONFIRMED] = "unconfirmed",
-	[LOOKUP_TIMEOUT] = "timeout",
-	[LOOKUP_FAILED] = "failed",
+	[LOOKUP_OFF] = "off",	      [LOOKUP_FOUND] = "found",
+	[LOOKUP_NONAME] = "no-name",  [LOOKUP_UNCONFIRMED] = "unconfirmed",
+	[LOOKUP_TIMEOUT] = "timeout", [LOOKUP_FAILED] = "failed",
 };
 
 static const char *const resolve_names[] = {
@@ -50,7 +47,7 @@ int peer_resolve_parse(const char *s)
 struct job {
 	struct addr peer;
 	int mode;
-	int done_fd;              /* written when the result is ready */
+	int done_fd; /* written when the result is ready */
 	int result;
 	char host[NI_MAXHOST];
 };
@@ -86,9 +83,9 @@ static void *lookup_thread(void *arg)
 	rc = getnameinfo(&j->peer.u.sa, j->peer.len, j->host, sizeof(j->host), NULL, 0,
 			 NI_NAMEREQD);
 	if (rc == 0)
-		j->result = j->mode == RESOLVE_CONFIRMED && !confirm(&j->peer, j->host)
-				    ? LOOKUP_UNCONFIRMED
-				    : LOOKUP_FOUND;
+		j->result = j->mode == RESOLVE_CONFIRMED && !confirm(&j->peer, j->host) ?
+				    LOOKUP_UNCONFIRMED :
+				    LOOKUP_FOUND;
 	else if (rc == EAI_NONAME)
 		j->result = LOOKUP_NONAME;
 	else if (rc == EAI_AGAIN)

@@ -10,18 +10,18 @@
 /* services[].resolve */
 enum resolve {
 	RESOLVE_NONE,
-	RESOLVE_NAME,      /* PTR name, unconfirmed */
+	RESOLVE_NAME,	   /* PTR name, unconfirmed */
 	RESOLVE_CONFIRMED, /* PTR name whose forward lookup includes the peer */
 };
 
 /* How a lookup ended, logged as REMOTE_HOST_LOOKUP= */
 enum lookup {
-	LOOKUP_OFF,         /* resolve = none */
-	LOOKUP_FOUND,       /* a name (confirmed when asked for) */
-	LOOKUP_NONAME,      /* no PTR record */
+	LOOKUP_OFF,	    /* resolve = none */
+	LOOKUP_FOUND,	    /* a name (confirmed when asked for) */
+	LOOKUP_NONAME,	    /* no PTR record */
 	LOOKUP_UNCONFIRMED, /* a PTR name whose forward lookup does not include the peer */
-	LOOKUP_TIMEOUT,     /* no answer within resolve_timeout */
-	LOOKUP_FAILED,      /* any other resolver error */
+	LOOKUP_TIMEOUT,	    /* no answer within resolve_timeout */
+	LOOKUP_FAILED,	    /* any other resolver error */
 };
 
 /* The REMOTE_HOST_LOOKUP value for L. */

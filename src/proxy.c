@@ -127,7 +127,8 @@ static int parse_v1(const uint8_t *buf, size_t n, struct proxy_header *h)
 	h->version = 1;
 	h->len = len + 1;
 
-	if (end - s >= 13 && memcmp(s, "PROXY UNKNOWN", 13) == 0 && (end - s == 13 || s[13] == ' ')) {
+	if (end - s >= 13 && memcmp(s, "PROXY UNKNOWN", 13) == 0 &&
+	    (end - s == 13 || s[13] == ' ')) {
 		/* "The receiver must ignore anything presented before the CRLF." */
 		h->local = 1;
 		return PROXY_OK;
@@ -272,9 +273,9 @@ int proxy_parse(const uint8_t *buf, size_t n, int allowed, struct proxy_header *
 			return PROXY_NEED;
 		return parse_v1(buf, n, h);
 	}
-	return invalid(h, allowed == PROXY_V1	? "no PROXY v1 header"
-			  : allowed == PROXY_V2 ? "no PROXY v2 header"
-						: "no PROXY header");
+	return invalid(h, allowed == PROXY_V1 ? "no PROXY v1 header" :
+			  allowed == PROXY_V2 ? "no PROXY v2 header" :
+						"no PROXY header");
 }
 
 int proxy_read(int fd, int allowed, int timeout_ms, struct proxy_header *h)

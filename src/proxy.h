@@ -12,23 +12,23 @@
 #define PROXY_V1 1
 #define PROXY_V2 2
 
-#define PROXY_V1_MAX 107         /* bytes of a v1 line, CRLF included (the spec's limit) */
+#define PROXY_V1_MAX 107	 /* bytes of a v1 line, CRLF included (the spec's limit) */
 #define PROXY_V2_MAX (16 + 2048) /* acceptd's cap on a v2 header with its TLVs */
 
 enum proxy_status {
-	PROXY_NEED = 0,          /* a valid prefix: more bytes needed */
-	PROXY_OK = 1,            /* a complete, valid header */
-	PROXY_INVALID = -1,      /* not a header acceptd takes: close the connection */
+	PROXY_NEED = 0,	    /* a valid prefix: more bytes needed */
+	PROXY_OK = 1,	    /* a complete, valid header */
+	PROXY_INVALID = -1, /* not a header acceptd takes: close the connection */
 };
 
 struct proxy_header {
-	size_t len;              /* PROXY_OK: bytes the header takes */
-	size_t need;             /* PROXY_NEED: total bytes needed if known, else 0 */
-	int version;             /* 1 or 2 */
-	int local;               /* LOCAL, UNKNOWN, UNSPEC or UNIX: keep the real endpoints */
-	struct addr src;         /* the client as the proxy saw it (when !local) */
-	struct addr dst;         /* the address the client connected to (when !local) */
-	const char *error;       /* PROXY_INVALID: why, for the log */
+	size_t len;	   /* PROXY_OK: bytes the header takes */
+	size_t need;	   /* PROXY_NEED: total bytes needed if known, else 0 */
+	int version;	   /* 1 or 2 */
+	int local;	   /* LOCAL, UNKNOWN, UNSPEC or UNIX: keep the real endpoints */
+	struct addr src;   /* the client as the proxy saw it (when !local) */
+	struct addr dst;   /* the address the client connected to (when !local) */
+	const char *error; /* PROXY_INVALID: why, for the log */
 };
 
 /* "off", "v1", "v2", "any" to 0 or PROXY_V* bits, or -1. */

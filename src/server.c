@@ -28,14 +28,14 @@
 #include "srctab.h"
 #include "util.h"
 
-#define ACCEPT_BATCH 32          /* accepts per wakeup per listener, so no listener starves the rest */
-#define BACKOFF_MIN_MS 50        /* first pause after EMFILE, ENFILE, ENOMEM or a failed fork */
-#define BACKOFF_MAX_MS 2000      /* the pause doubles up to this */
-#define FULL_NOTICE_USEC 10000000 /* at most one "max_connections reached" notice per 10 s */
-#define REFUSAL_LOG_MAX 50        /* denied/limited entries per second; the rest are counted */
-#define STATUS_USEC 1000000       /* STATUS= at most once a second */
-#define TAG_SIGNAL UINT64_MAX    /* epoll data of the signalfd */
-#define TAG_REPORT (UINT64_MAX - 1)
+#define ACCEPT_BATCH	 32   /* accepts per wakeup per listener, so no listener starves the rest */
+#define BACKOFF_MIN_MS	 50   /* first pause after EMFILE, ENFILE, ENOMEM or a failed fork */
+#define BACKOFF_MAX_MS	 2000 /* the pause doubles up to this */
+#define FULL_NOTICE_USEC 10000000   /* at most one "max_connections reached" notice per 10 s */
+#define REFUSAL_LOG_MAX	 50	    /* denied/limited entries per second; the rest are counted */
+#define STATUS_USEC	 1000000    /* STATUS= at most once a second */
+#define TAG_SIGNAL	 UINT64_MAX /* epoll data of the signalfd */
+#define TAG_REPORT	 (UINT64_MAX - 1)
 
 /*
  * A service's running state. It is found by name on reload, so counts and
@@ -45,46 +45,46 @@
 struct svc_state {
 	struct svc_state *next;
 	char name[SERVICE_NAME_MAX + 1];
-	const struct service *svc;  /* NULL once a reload removed the service */
-	int active;                 /* running children */
-	struct srctab sources;      /* running children per source address */
+	const struct service *svc; /* NULL once a reload removed the service */
+	int active;		   /* running children */
+	struct srctab sources;	   /* running children per source address */
 	struct bucket bucket;
-	uint64_t rate_until;        /* paused by the rate limit until then; 0: not */
+	uint64_t rate_until; /* paused by the rate limit until then; 0: not */
 };
 
 /* What the parent remembers of a running child, for the connection-ended entry. */
 struct child {
-	uint64_t start;          /* monotonic usec */
+	uint64_t start; /* monotonic usec */
 	struct addr peer;
 	struct addr local;
 	struct svc_state *st;
-	char *host;              /* from the child's report; NULL until then */
-	int mode;                /* enum resolve of the service when it was accepted */
-	int lookup;              /* enum lookup, from the report */
+	char *host; /* from the child's report; NULL until then */
+	int mode;   /* enum resolve of the service when it was accepted */
+	int lookup; /* enum lookup, from the report */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	int have_bytes;
-	char reason[24];         /* why it ended early, from the child, or "" */
-	struct addr proxy;       /* the proxy's address, when a PROXY header named the client */
+	char reason[24];   /* why it ended early, from the child, or "" */
+	struct addr proxy; /* the proxy's address, when a PROXY header named the client */
 	int proxied;
 };
 
 /* The whole running state: the only mutable globals besides log.c's. */
 static struct {
 	struct conf *conf;
-	struct inherited *inh;   /* sockets from systemd, kept for the life of the process */
+	struct inherited *inh; /* sockets from systemd, kept for the life of the process */
 	size_t ninh;
 	struct svc_state *states;
-	struct namecache names;  /* peer names the children looked up; cleared on reload */
+	struct namecache names; /* peer names the children looked up; cleared on reload */
 	struct listener *lis;
 	size_t nlis;
-	int *closefds;           /* what a child closes: listeners, epoll, signalfd, report reader */
+	int *closefds; /* what a child closes: listeners, epoll, signalfd, report reader */
 	size_t nclosefds;
 	int epfd;
 	int sigfd;
-	int report_rd;           /* children's reports arrive here (non-blocking) */
-	int report_wr;           /* children write here */
-	pid_t *pids;             /* parallel to children[]: a dense array scans fast */
+	int report_rd; /* children's reports arrive here (non-blocking) */
+	int report_wr; /* children write here */
+	pid_t *pids;   /* parallel to children[]: a dense array scans fast */
 	struct child *children;
 	size_t nchildren;
 	size_t cap;
@@ -108,7 +108,7 @@ static struct {
 	uint64_t watchdog_next;
 	/* shutdown */
 	int stopping;
-	uint64_t kill_at;        /* 0: no SIGKILL pending */
+	uint64_t kill_at; /* 0: no SIGKILL pending */
 } srv = { .epfd = -1, .sigfd = -1, .report_rd = -1, .report_wr = -1 };
 
 /* Listener L for an address of SVC: taken over from OLD when bound there already, else bound now. */
@@ -358,8 +358,9 @@ static void poll_update(void)
 
 		if (!srv.last_full_notice || now - srv.last_full_notice >= FULL_NOTICE_USEC) {
 			srv.last_full_notice = now;
-			log_notice("max_connections (%d) reached: new connections wait in the backlog",
-				   srv.conf->max_connections);
+			log_notice(
+				"max_connections (%d) reached: new connections wait in the backlog",
+				srv.conf->max_connections);
 		}
 	}
 }
@@ -644,16 +645,17 @@ static void proxy_learned(pid_t pid, struct child *ch, const struct child_report
 		snprintf(ch->reason, sizeof(ch->reason), "max_per_source");
 		kill(pid, SIGKILL);
 		if (refusal_log_ok()) {
-			struct conn_info ci = { ch->st->name, &ch->peer, &ch->local, &ch->proxy,
-						NULL, pid };
+			struct conn_info ci = { ch->st->name, &ch->peer, &ch->local,
+						&ch->proxy,   NULL,	 pid };
 			struct log_field f[CONN_FIELDS];
 			struct conn_text t;
 			int n = conn_fields(f, &t, &ci);
 
-			log_event(MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
-				  "connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
-				  t.raddr, t.rport, t.paddr, t.pport, ch->st->name,
-				  svc->max_per_source);
+			log_event(
+				MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
+				"connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
+				t.raddr, t.rport, t.paddr, t.pport, ch->st->name,
+				svc->max_per_source);
 		}
 	}
 }
@@ -717,8 +719,11 @@ static void child_ended(size_t i, int status)
 
 	if (srv.conf->log_connections != LOG_CONN_NONE) {
 		name = (struct peer_name){ ch->host, ch->mode, ch->lookup };
-		ci = (struct conn_info){ ch->st->name, &ch->peer, &ch->local,
-					 ch->proxied ? &ch->proxy : NULL, ch->host ? &name : NULL,
+		ci = (struct conn_info){ ch->st->name,
+					 &ch->peer,
+					 &ch->local,
+					 ch->proxied ? &ch->proxy : NULL,
+					 ch->host ? &name : NULL,
 					 srv.pids[i] };
 		n = conn_fields(f, &t, &ci);
 		if (WIFSIGNALED(status)) {
@@ -744,8 +749,9 @@ static void child_ended(size_t i, int status)
 		}
 		log_event(MSGID_CONN_ENDED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s ended: %s after %llu.%03llu s",
-			  ch->host && *ch->host ? ch->host : t.raddr, t.raddr, t.rport, ch->st->name, how,
-			  (unsigned long long)(usec / 1000000), (unsigned long long)(usec / 1000 % 1000));
+			  ch->host && *ch->host ? ch->host : t.raddr, t.raddr, t.rport,
+			  ch->st->name, how, (unsigned long long)(usec / 1000000),
+			  (unsigned long long)(usec / 1000 % 1000));
 	}
 	free(ch->host);
 	ch->st->active--;
@@ -794,7 +800,8 @@ static void log_listeners(void)
 		conf_service_what(l->svc, what, sizeof(what));
 		if (l->inherited)
 			log_info("listening on %s for %s (%s, socket %d from systemd)",
-				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name, what, l->fd);
+				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name, what,
+				 l->fd);
 		else
 			log_info("listening on %s for %s (%s, backlog %d)",
 				 addr_format(&l->addr, abuf, sizeof(abuf)), l->svc->name, what,
@@ -838,7 +845,8 @@ static void reload(void)
 	}
 	if (activation_check(srv.inh, srv.ninh, conf, status, sizeof(status)) < 0) {
 		log_errx("%s", status);
-		snprintf(status, sizeof(status), "reload failed: a socket from systemd matches no service");
+		snprintf(status, sizeof(status),
+			 "reload failed: a socket from systemd matches no service");
 		conf_free(conf);
 		goto fail;
 	}
@@ -1056,7 +1064,8 @@ int server_run(int log_level_override)
 		poll_update();
 		dropped = log_dropped();
 		if (dropped)
-			log_warnx("%lu log messages dropped: the journal was not keeping up", dropped);
+			log_warnx("%lu log messages dropped: the journal was not keeping up",
+				  dropped);
 	}
 	log_info("stopped after %lu connections", srv.total);
 	return 0;

@@ -54,7 +54,8 @@ void sig_child_reset(void)
 	/* Both survive fork and execve: an exec'd program must start with neither. */
 	sigemptyset(&sa.sa_mask);
 	for (s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa, NULL); /* fails harmlessly for KILL, STOP and RT internals */
+		(void)sigaction(s, &sa,
+				NULL); /* fails harmlessly for KILL, STOP and RT internals */
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }

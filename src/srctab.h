@@ -12,8 +12,8 @@ struct srcent;
 
 struct srctab {
 	struct srcent *v;
-	size_t cap;     /* a power of two, or 0 */
-	size_t n;       /* entries in use */
+	size_t cap; /* a power of two, or 0 */
+	size_t n;   /* entries in use */
 };
 
 /* Connections from A's address (the port is ignored). */
