@@ -1024,6 +1024,43 @@ static int setup(void)
 	return closefds_update();
 }
 
+/* Release everything, so a leak checker sees the parent end with nothing held. */
+static void server_free(void)
+{
+	struct svc_state *st, *next;
+	size_t i;
+
+	for (i = 0; i < srv.nlis; i++)
+		if (srv.lis[i].fd >= 0)
+			close(srv.lis[i].fd);
+	free(srv.lis);
+	srv.lis = NULL;
+	srv.nlis = 0;
+	for (st = srv.states; st; st = next) {
+		next = st->next;
+		srctab_free(&st->sources);
+		free(st);
+	}
+	srv.states = NULL;
+	for (i = 0; i < srv.nchildren; i++)
+		free(srv.children[i].host);
+	free(srv.children);
+	free(srv.pids);
+	free(srv.closefds);
+	free(srv.inh);
+	namecache_clear(&srv.names);
+	conf_free(srv.conf);
+	srv.conf = NULL;
+	if (srv.epfd >= 0)
+		close(srv.epfd);
+	if (srv.sigfd >= 0)
+		close(srv.sigfd);
+	if (srv.report_rd >= 0)
+		close(srv.report_rd);
+	if (srv.report_wr >= 0)
+		close(srv.report_wr);
+}
+
 int server_run(int log_level_override)
 {
 	struct epoll_event ev[64];
@@ -1068,5 +1105,6 @@ int server_run(int log_level_override)
 				  dropped);
 	}
 	log_info("stopped after %lu connections", srv.total);
+	server_free();
 	return 0;
 }

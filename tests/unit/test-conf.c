@@ -437,7 +437,7 @@ static const struct bad_case bad_cases[] = {
 	  { "bad-many.conf:3: daemon.max_connections: 1000001 is out of range (1-1000000)",
 	    "bad-many.conf:4: daemon.log_level: expected a string, got an integer",
 	    "bad-many.conf:5: daemon.pidfile: \"acceptd.pid\" is not an absolute path",
-	    "bad-many.conf:6: daemon.user: unknown key",
+	    "bad-many.conf:6: daemon.usr: unknown key",
 	    "bad-many.conf:10: services[echo].port: missing required key "
 	    "(listen entry \"127.0.0.1\" has no port)",
 	    "bad-many.conf:16: services[#2].name: \"bad name\" may only contain "
