@@ -222,7 +222,7 @@ static const char *show(const char *s, char *buf, size_t len)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i < len - 1; i++)
+	for (i = 0; i < len - 1 && s[i]; i++)
 		buf[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
 	buf[i] = '\0';
 	if (s[i] && len > 4)
