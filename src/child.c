@@ -72,9 +72,11 @@ static void __attribute__((noreturn)) child_end(int report_fd, const char *reaso
 /*
  * The PROXY header, on a service that takes one (the parent checked that the
  * sender is trusted): afterwards the advertised client is the peer for
- * everything, and allow/deny are checked again, on it.
+ * everything, and allow/deny are checked again, on it. Returns 1 when the
+ * header named a client, 0 for one that keeps the real endpoints (LOCAL,
+ * UNKNOWN: the proxy's own connection, already trusted).
  */
-static void child_proxy(struct conn *c, struct addr *proxy, int report_fd)
+static int child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 {
 	const struct service *svc = c->svc;
 	struct log_field f[CONN_FIELDS];
@@ -92,7 +94,7 @@ static void child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 		child_end(report_fd, "proxy-header", 0);
 	}
 	if (h.local)
-		return;
+		return 0;
 	*proxy = c->peer;
 	c->peer = h.src;
 	c->local = h.dst;
@@ -109,6 +111,7 @@ static void child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 			  t.rport, t.paddr, t.pport, svc->name);
 		child_end(report_fd, "denied", 0);
 	}
+	return 1;
 }
 
 void child_main(const struct conn *conn, int report_fd, int log_accepted, const int *close_fds,
@@ -133,8 +136,7 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 
 	if (c.svc->proxy) {
 		proxy = c.peer;
-		child_proxy(&c, &proxy, report_fd);
-		proxied = !addr_equal(&proxy, &c.peer) || !addr_equal(&conn->local, &c.local);
+		proxied = child_proxy(&c, &proxy, report_fd);
 	}
 
 	name.mode = c.svc->resolve;
@@ -182,6 +184,7 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		log_warn("%s: connection from [%s]:%s", c.svc->name, t.raddr, t.rport);
 	}
 	r.type = REPORT_END;
+	r.have_bytes = 1;
 	r.bytes_in = st.bytes_in;
 	r.bytes_out = st.bytes_out;
 	child_report(report_fd, &r);

@@ -35,6 +35,7 @@ struct child_report {
 	int type;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	int have_bytes;		 /* REPORT_END: a builtin counted bytes_in/bytes_out */
 	char reason[24];	 /* REPORT_END: why it ended early ("idle-timeout", ...), or "" */
 	struct addr src;	 /* REPORT_PROXY: the client the header advertised */
 	struct addr dst;	 /* REPORT_PROXY: the address it connected to */

@@ -90,9 +90,10 @@ static const struct key service_keys[] = {
 
 /* Environment names acceptd sets for exec, or that must never reach a child. */
 static const char *const env_reserved[] = {
-	"PROTO",	 "TCPLOCALIP",	"TCPLOCALPORT",	  "TCPREMOTEIP",     "TCPREMOTEPORT",
-	"TCPREMOTEHOST", "REMOTE_ADDR", "REMOTE_PORT",	  "ACCEPTD_SERVICE", "NOTIFY_SOCKET",
-	"LISTEN_FDS",	 "LISTEN_PID",	"LISTEN_FDNAMES", "WATCHDOG_USEC",   "WATCHDOG_PID",
+	"PROTO",	   "TCPLOCALIP",    "TCPLOCALPORT", "TCPREMOTEIP",
+	"TCPREMOTEPORT",   "TCPREMOTEHOST", "REMOTE_ADDR",  "REMOTE_PORT",
+	"ACCEPTD_SERVICE", "NOTIFY_SOCKET", "LISTEN_FDS",   "LISTEN_PID",
+	"LISTEN_FDNAMES",  "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
 };
 
 static const char *const log_conn_names[] = {
@@ -839,8 +840,8 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 	if (sv->proxy && !v)
 		conf_error(c, config_setting_get_member(g->s, "proxy_protocol"), g->label,
 			   "proxy_trusted", "missing required key (proxy_protocol needs it)");
-	else if (v && !sv->proxy && !config_setting_get_member(g->s, "proxy_protocol"))
-		conf_error(c, v, g->label, "proxy_trusted", "needs proxy_protocol as well");
+	else if (v && !sv->proxy)
+		conf_error(c, v, g->label, "proxy_trusted", "needs proxy_protocol other than off");
 	else if (v && config_setting_length(v) == 0)
 		conf_error(c, v, g->label, "proxy_trusted", "must not be empty");
 	sv->proxy_timeout = group_default(g, "proxy_timeout");
@@ -869,7 +870,11 @@ static void service_limits(struct ctx *c, const struct sect *g, struct service *
 	service_cidrs(c, g, "deny", &sv->deny, &sv->ndeny);
 	group_int(c, g, "max_connections", &sv->max_connections);
 	group_int(c, g, "max_per_source", &sv->max_per_source);
-	group_int(c, g, "idle_timeout", &sv->idle_timeout);
+	if (group_int(c, g, "idle_timeout", &sv->idle_timeout) > 0 &&
+	    config_setting_get_member(g->s, "exec"))
+		/* An exec'd program owns its socket; acceptd cannot watch it. */
+		conf_error(c, config_setting_get_member(g->s, "idle_timeout"), g->label,
+			   "idle_timeout", "only a builtin service has an idle timeout");
 
 	v = group_get(c, g, "rate");
 	if (v) {

@@ -212,16 +212,18 @@ static int parse_v2(const uint8_t *buf, size_t n, struct proxy_header *h)
 		return PROXY_NEED;
 	}
 	h->len = total;
-	if (cmd == 0 || fam == 0x00 || (fam >> 4) == 3) {
+	/* PROXY over datagrams on a TCP service: nothing acceptd could serve. */
+	if (cmd == 1 && (fam & 0x0f) == 2)
+		return invalid(h, "v2: a datagram transport on a TCP service");
+	if (cmd == 0 || (fam >> 4) == 0 || (fam >> 4) == 3 || (fam & 0x0f) == 0) {
 		/*
-		 * LOCAL (the proxy's own check), UNSPEC, or a client on a unix
-		 * socket: serve with the real endpoints, but skip all of len.
+		 * LOCAL (the proxy's own check, any family), UNSPEC, a client on
+		 * a unix socket, or an unspecified transport: serve with the
+		 * real endpoints, but skip all of len.
 		 */
 		h->local = 1;
 		return v2_tlvs(buf, total, 16, h);
 	}
-	if ((fam & 0x0f) != 1)
-		return invalid(h, "v2: not a stream (UDP on a TCP service)");
 	memset(&h->src, 0, sizeof(h->src));
 	memset(&h->dst, 0, sizeof(h->dst));
 	if ((fam >> 4) == 1) {
@@ -246,8 +248,6 @@ static int parse_v2(const uint8_t *buf, size_t n, struct proxy_header *h)
 		h->src.len = h->dst.len = sizeof(struct sockaddr_in6);
 		addr_unmap(&h->src);
 		addr_unmap(&h->dst);
-	} else {
-		return invalid(h, "v2: PROXY with an unspecified family");
 	}
 	return v2_tlvs(buf, total, 16 + need, h);
 }

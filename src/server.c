@@ -121,16 +121,19 @@ static int listener_bind(struct listener *l, const struct service *svc, const st
 	l->addr = *a;
 	l->backlog = svc->backlog;
 	l->wildcard = addr_is_any(a);
+	/* IPV6_V6ONLY changes what a wildcard takes; a specific address is itself either way. */
 	l->v6only = a->u.sa.sa_family == AF_INET6 ? svc->v6only : 0;
+	l->v6only_matters = a->u.sa.sa_family == AF_INET6 && l->wildcard;
 	l->svc = svc;
 	/* A listener is (family, address, port, v6only): only an identical one is kept. */
 	for (o = 0; o < nold; o++)
 		if (old[o].fd >= 0 && !old[o].inherited && addr_equal(&old[o].addr, a) &&
-		    old[o].v6only == l->v6only)
+		    (!l->v6only_matters || old[o].v6only == l->v6only))
 			break;
 	if (o < nold) {
 		/* Kept: connections queued on it survive a reload. */
 		l->fd = old[o].fd;
+		l->v6only = old[o].v6only;
 		if (old[o].backlog != l->backlog && listen(l->fd, l->backlog) < 0)
 			log_warn("listen %s backlog %d", addr_format(a, abuf, sizeof(abuf)),
 				 l->backlog);
@@ -478,18 +481,22 @@ static int accept_transient(int err)
  * become a flood of journal entries: at most REFUSAL_LOG_MAX a second, the
  * rest counted and reported.
  */
+/* A new second: report what the last one did not log, and start counting again. */
+static void refusal_log_flush(uint64_t second)
+{
+	if (srv.refusals_unlogged)
+		log_notice("%lu more refused connections were not logged", srv.refusals_unlogged);
+	srv.refusal_second = second;
+	srv.refusals_logged = 0;
+	srv.refusals_unlogged = 0;
+}
+
 static int refusal_log_ok(void)
 {
 	uint64_t second = now_usec() / 1000000u;
 
-	if (second != srv.refusal_second) {
-		if (srv.refusals_unlogged)
-			log_notice("%lu more refused connections were not logged",
-				   srv.refusals_unlogged);
-		srv.refusal_second = second;
-		srv.refusals_logged = 0;
-		srv.refusals_unlogged = 0;
-	}
+	if (second != srv.refusal_second)
+		refusal_log_flush(second);
 	if (srv.refusals_logged < REFUSAL_LOG_MAX) {
 		srv.refusals_logged++;
 		return 1;
@@ -665,7 +672,8 @@ static void names_remember(const struct child *ch, const struct child_report *r)
 {
 	const struct service *svc = ch->st->svc;
 
-	if (r->cached || !svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode)
+	/* A PROXY service's names belong to clients the parent never sees itself. */
+	if (r->cached || !svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode || svc->proxy)
 		return;
 	if (r->lookup != LOOKUP_FOUND && r->lookup != LOOKUP_NONAME &&
 	    r->lookup != LOOKUP_UNCONFIRMED)
@@ -697,7 +705,7 @@ static void reports_read(void)
 		} else if (r.type == REPORT_END) {
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
-			ch->have_bytes = 1;
+			ch->have_bytes = r.have_bytes;
 			r.reason[sizeof(r.reason) - 1] = '\0';
 			memcpy(ch->reason, r.reason, sizeof(ch->reason));
 		} else if (r.type == REPORT_PROXY && !ch->proxied) {
@@ -965,6 +973,9 @@ static int next_timeout(void)
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && (!next || st->rate_until < next))
 			next = st->rate_until;
+	/* Unlogged refusals are reported when their second is over, even if no more come. */
+	if (srv.refusals_unlogged && (!next || (srv.refusal_second + 1) * 1000000u < next))
+		next = (srv.refusal_second + 1) * 1000000u;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
@@ -992,6 +1003,8 @@ static void timers_run(void)
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && now >= st->rate_until)
 			st->rate_until = 0;
+	if (srv.refusals_unlogged && now / 1000000u != srv.refusal_second)
+		refusal_log_flush(now / 1000000u);
 	if (srv.kill_at && now >= srv.kill_at) {
 		log_warnx("%zu connections still open after %d s: killing them", srv.nchildren,
 			  srv.conf->shutdown_timeout);
