@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 /* Exit codes automake understands. */
-#define TEST_EXIT_SKIP 77
+#define TEST_EXIT_SKIP	77
 #define TEST_EXIT_ERROR 99
 
 static const char *test_fail_file; /* first failure in the running case, or NULL */
