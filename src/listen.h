@@ -10,11 +10,13 @@ struct listener {
 	int fd;
 	struct addr addr; /* as configured (or as getsockname() says, when inherited) */
 	int backlog;
-	int wildcard;	    /* bound to 0.0.0.0 or ::, so the local address needs getsockname() */
-	int inherited;	    /* from systemd: never re-optioned, re-bound or closed on reload */
-	int polled;	    /* currently in the epoll set */
-	int v6only;	    /* IPV6_V6ONLY as set */
-	int v6only_matters; /* an IPv6 wildcard: a change of v6only needs a new socket */
+	int wildcard;	 /* bound to 0.0.0.0 or ::, so the local address needs getsockname() */
+	int inherited;	 /* from systemd: never re-optioned, re-bound or closed on reload */
+	int polled;	 /* currently in the epoll set */
+	int v6only;	 /* IPV6_V6ONLY as set */
+	int relisten;	 /* reload: kept, with a new backlog to apply */
+	int deferred;	 /* reload: bound only after the old listener it overlaps is gone */
+	int swapped_out; /* reload: closed to make room for a deferred one (rebound on failure) */
 	const struct service *svc;
 	struct svc_state *st; /* the service's running state (server.c) */
 };

@@ -111,33 +111,64 @@ static struct {
 	uint64_t kill_at; /* 0: no SIGKILL pending */
 } srv = { .epfd = -1, .sigfd = -1, .report_rd = -1, .report_wr = -1 };
 
-/* Listener L for an address of SVC: taken over from OLD when bound there already, else bound now. */
+/* Whether old listener O is the socket for address A with V6ONLY: (family, address, port, v6only). */
+static int listener_same(const struct listener *o, const struct addr *a, int v6only)
+{
+	/* IPV6_V6ONLY changes what a wildcard takes; a specific address is itself either way. */
+	int v6only_matters = a->u.sa.sa_family == AF_INET6 && addr_is_any(a);
+
+	return o->fd >= 0 && !o->inherited && addr_equal(&o->addr, a) &&
+	       (!v6only_matters || o->v6only == v6only);
+}
+
+/* Whether CONF keeps old listener O (some entry of it is the same socket). */
+static int listener_kept(const struct listener *o, const struct conf *conf)
+{
+	const struct service *svc;
+	size_t i, j;
+
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		for (j = 0; j < svc->nlisten; j++)
+			if (listener_same(o, &svc->listen[j], svc->v6only))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Listener L for an address of SVC: taken over from OLD when bound there
+ * already (a backlog change is only noted: it is applied once the whole
+ * reload is sure to succeed); deferred when it overlaps an old listener that
+ * CONF drops (0.0.0.0 replacing 127.0.0.1 on one port), since that one must
+ * go first; else bound now.
+ */
 static int listener_bind(struct listener *l, const struct service *svc, const struct addr *a,
-			 const struct listener *old, size_t nold)
+			 const struct listener *old, size_t nold, const struct conf *conf)
 {
 	char abuf[ADDR_STRLEN];
 	size_t o;
 
+	l->fd = -1;
 	l->addr = *a;
 	l->backlog = svc->backlog;
 	l->wildcard = addr_is_any(a);
-	/* IPV6_V6ONLY changes what a wildcard takes; a specific address is itself either way. */
 	l->v6only = a->u.sa.sa_family == AF_INET6 ? svc->v6only : 0;
-	l->v6only_matters = a->u.sa.sa_family == AF_INET6 && l->wildcard;
 	l->svc = svc;
-	/* A listener is (family, address, port, v6only): only an identical one is kept. */
-	for (o = 0; o < nold; o++)
-		if (old[o].fd >= 0 && !old[o].inherited && addr_equal(&old[o].addr, a) &&
-		    (!l->v6only_matters || old[o].v6only == l->v6only))
-			break;
-	if (o < nold) {
-		/* Kept: connections queued on it survive a reload. */
-		l->fd = old[o].fd;
-		l->v6only = old[o].v6only;
-		if (old[o].backlog != l->backlog && listen(l->fd, l->backlog) < 0)
-			log_warn("listen %s backlog %d", addr_format(a, abuf, sizeof(abuf)),
-				 l->backlog);
-		return 0;
+	for (o = 0; o < nold; o++) {
+		if (listener_same(&old[o], a, l->v6only)) {
+			/* Kept: connections queued on it survive a reload. */
+			l->fd = old[o].fd;
+			l->relisten = old[o].backlog != l->backlog;
+			return 0;
+		}
+	}
+	for (o = 0; o < nold; o++) {
+		if (old[o].fd >= 0 && !old[o].inherited && addr_conflict(&old[o].addr, a) &&
+		    !listener_kept(&old[o], conf)) {
+			l->deferred = 1;
+			return 0;
+		}
 	}
 	l->fd = listen_open(a, l->backlog, l->v6only);
 	if (l->fd < 0) {
@@ -148,10 +179,28 @@ static int listener_bind(struct listener *l, const struct service *svc, const st
 	return 0;
 }
 
+/* Close the sockets in LIS (N of them) that this reload bound itself, and free LIS. */
+static void listeners_discard(struct listener *lis, size_t n, const struct listener *old,
+			      size_t nold)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (lis[i].fd < 0 || lis[i].inherited)
+			continue;
+		for (j = 0; j < nold; j++)
+			if (old[j].fd == lis[i].fd)
+				break;
+		if (j == nold)
+			close(lis[i].fd);
+	}
+	free(lis);
+}
+
 /*
  * Listeners for CONF: a service with sockets from systemd gets those and
  * binds nothing; the others bind their listen entries, reusing sockets from
- * OLD (NOLD of them) whose address matches.
+ * OLD (NOLD of them) whose address matches. Nothing in OLD changes.
  */
 static struct listener *listeners_open(const struct conf *conf, struct listener *old, size_t nold,
 				       size_t *nout)
@@ -181,22 +230,14 @@ static struct listener *listeners_open(const struct conf *conf, struct listener 
 			activated = 1;
 		}
 		for (j = 0; !activated && j < svc->nlisten; j++, k++)
-			if (listener_bind(&lis[k], svc, &svc->listen[j], old, nold) < 0)
+			if (listener_bind(&lis[k], svc, &svc->listen[j], old, nold, conf) < 0)
 				goto fail;
 	}
 	*nout = k;
 	return lis;
 fail:
 	saved = errno;
-	/* Close only what this call bound; sockets from OLD or systemd stay. */
-	for (i = 0; i < k; i++) {
-		for (j = 0; j < nold; j++)
-			if (old[j].fd == lis[i].fd)
-				break;
-		if (j == nold && !lis[i].inherited)
-			close(lis[i].fd);
-	}
-	free(lis);
+	listeners_discard(lis, k + 1, old, nold);
 	errno = saved;
 	return NULL;
 }
@@ -823,9 +864,76 @@ static void listener_close(struct listener *l)
 	if (l->polled)
 		(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	l->polled = 0;
-	/* Our copy only: systemd keeps its own, and we exit right after. */
+	/*
+	 * A child forked a moment ago holds a copy until it gets to run and
+	 * close it: shutdown() takes the socket out of LISTEN for every holder,
+	 * so the address is free at once. Never on systemd's sockets: for those
+	 * only our copy goes (at exit).
+	 */
+	if (!l->inherited)
+		(void)shutdown(l->fd, SHUT_RDWR);
 	close(l->fd);
 	l->fd = -1;
+}
+
+/*
+ * Bind the deferred listeners of LIS: first close the old listeners they
+ * overlap (which CONF drops), then bind. If one cannot bind, the old ones are
+ * bound again and -1 returned: nothing changed but the loss of connections
+ * queued on the old sockets.
+ */
+static int listeners_swap(struct listener *lis, size_t nlis, const struct conf *conf)
+{
+	char abuf[ADDR_STRLEN];
+	struct listener *ol;
+	size_t i, o;
+	int saved;
+
+	for (o = 0; o < srv.nlis; o++) {
+		ol = &srv.lis[o];
+		if (ol->fd < 0 || ol->inherited || listener_kept(ol, conf))
+			continue;
+		for (i = 0; i < nlis; i++)
+			if (lis[i].deferred && addr_conflict(&ol->addr, &lis[i].addr))
+				break;
+		if (i < nlis) {
+			listener_close(ol);
+			ol->swapped_out = 1;
+		}
+	}
+	for (i = 0; i < nlis; i++) {
+		if (!lis[i].deferred)
+			continue;
+		lis[i].fd = listen_open(&lis[i].addr, lis[i].backlog, lis[i].v6only);
+		if (lis[i].fd < 0) {
+			log_err("cannot bind %s for service %s",
+				addr_format(&lis[i].addr, abuf, sizeof(abuf)), lis[i].svc->name);
+			goto fail;
+		}
+	}
+	for (o = 0; o < srv.nlis; o++)
+		srv.lis[o].swapped_out = 0;
+	return 0;
+fail:
+	saved = errno;
+	for (i = 0; i < nlis; i++) {
+		if (lis[i].deferred && lis[i].fd >= 0) {
+			close(lis[i].fd);
+			lis[i].fd = -1;
+		}
+	}
+	for (o = 0; o < srv.nlis; o++) {
+		ol = &srv.lis[o];
+		if (!ol->swapped_out)
+			continue;
+		ol->swapped_out = 0;
+		ol->fd = listen_open(&ol->addr, ol->backlog, ol->v6only);
+		if (ol->fd < 0)
+			log_err("cannot bind %s again: it is not served until the next reload",
+				addr_format(&ol->addr, abuf, sizeof(abuf)));
+	}
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -837,7 +945,7 @@ static void reload(void)
 	struct conf_errors errs = { 0, NULL };
 	struct listener *lis;
 	struct conf *conf;
-	char status[160];
+	char status[160], abuf[ADDR_STRLEN];
 	size_t nlis, i, j;
 
 	log_info("reloading %s", srv.conf->path);
@@ -865,21 +973,30 @@ static void reload(void)
 		goto fail;
 	}
 	if (states_sync(conf, lis, nlis) < 0) {
-		/* Nothing changed yet: give back what listeners_open() bound. */
-		for (i = 0; i < nlis; i++) {
-			for (j = 0; j < srv.nlis; j++)
-				if (srv.lis[j].fd == lis[i].fd)
-					break;
-			if (j == srv.nlis && !lis[i].inherited)
-				close(lis[i].fd);
-		}
-		free(lis);
+		listeners_discard(lis, nlis, srv.lis, srv.nlis);
 		conf_free(conf);
 		snprintf(status, sizeof(status), "reload failed: out of memory");
 		goto fail;
 	}
-	/* Close the listeners that the new configuration no longer has. */
+	if (listeners_swap(lis, nlis, conf) < 0) {
+		/* Back to the old services: their states all exist, so this cannot fail. */
+		(void)states_sync(srv.conf, srv.lis, srv.nlis);
+		listeners_discard(lis, nlis, srv.lis, srv.nlis);
+		conf_free(conf);
+		snprintf(status, sizeof(status), "reload failed: cannot bind a new address");
+		goto fail;
+	}
+	/* From here on nothing fails: apply backlog changes, drop what is gone. */
+	for (i = 0; i < nlis; i++) {
+		if (lis[i].relisten && listen(lis[i].fd, lis[i].backlog) < 0)
+			log_warn("listen %s backlog %d",
+				 addr_format(&lis[i].addr, abuf, sizeof(abuf)), lis[i].backlog);
+		lis[i].relisten = 0;
+		lis[i].deferred = 0;
+	}
 	for (i = 0; i < srv.nlis; i++) {
+		if (srv.lis[i].fd < 0)
+			continue;
 		for (j = 0; j < nlis; j++)
 			if (lis[j].fd == srv.lis[i].fd)
 				break;

@@ -23,6 +23,8 @@ PORT=7007
 # MESSAGE_IDs: the public interface (src/log.h); a change must fail a test.
 MSGID_STARTED=a5da346f1dd24f4fb877a3ff704ed230
 MSGID_READY=c4904366355a4ad0bdeaf5f480d15a75
+MSGID_RELOADED=f631be6fa3b24e038cd3d8428ef84b27
+MSGID_RELOAD_FAILED=19e5984a7e824a7883a331604c8b27a6
 MSGID_CONN_ACCEPTED=c571f65a45a440ad923e31b0447b0671
 MSGID_CONN_ENDED=a346225a21cc43428f213d04c06d8124
 MSGID_STOPPING=c048d7dc61e44435921aa4a6804eec03
@@ -76,18 +78,36 @@ now_us() {
 	echo "${t//[.,]/}"
 }
 
-# wait_for [-t SECONDS] CMD...: poll CMD every 50 ms until it succeeds; 1 on timeout.
+# wait_for [-t SECONDS] [-i INTERVAL] CMD...: poll CMD every INTERVAL (0.05) seconds until it
+# succeeds; 1 after SECONDS (10). The loop itself forks nothing, so on a loaded machine it
+# keeps pace with what it waits for.
 wait_for() {
-	local t=10 end
-	if [ "$1" = -t ]; then
-		t=$2
+	local t=10 i=0.05 end now
+	while :; do
+		case $1 in
+		-t) t=$2 ;;
+		-i) i=$2 ;;
+		*) break ;;
+		esac
 		shift 2
-	fi
-	end=$(($(now_us) + t * 1000000))
-	until "$@"; do
-		[ "$(now_us)" -lt "$end" ] || return 1
-		sleep 0.05
 	done
+	now=${EPOCHREALTIME//[.,]/}
+	end=$((now + t * 1000000))
+	until "$@"; do
+		now=${EPOCHREALTIME//[.,]/}
+		[ "$now" -lt "$end" ] || return 1
+		nap "$i"
+	done
+}
+
+# nap SECONDS: sleep, without a fork once sandbox made $NAP_FIFO (a read that times out on a
+# FIFO nobody writes to).
+nap() {
+	if [ -p "${NAP_FIFO:-}" ]; then
+		read -r -t "$1" _ <>"$NAP_FIFO" || :
+	else
+		sleep "$1"
+	fi
 }
 
 # Run the test inside fresh namespaces; sets up the private files there.
@@ -114,6 +134,8 @@ sandbox() {
 	TESTDIR=$(mktemp -d "/tmp/acc-$TEST_NAME.XXXXXX") || hard_error "mktemp failed"
 	chmod 755 "$TESTDIR"   # an unprivileged daemon must read its config
 	export TESTDIR
+	NAP_FIFO=$TESTDIR/nap.fifo
+	mkfifo -m 600 "$NAP_FIFO" || hard_error "mkfifo failed"
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 
@@ -143,8 +165,11 @@ sandbox() {
 
 	NOTIFY_SOCK=$TESTDIR/notify.sock
 	NOTIFY_LOG=$TESTDIR/notify.log
+	NOTIFY_TIMES=$TESTDIR/notify.times  # the same lines, each prefixed by its send time (usec)
 	: >"$NOTIFY_LOG"
-	"$PYTHON" "$LIBDIR/notify.py" "$NOTIFY_SOCK" "$NOTIFY_LOG" 2>"$TESTDIR/notify.err" &
+	: >"$NOTIFY_TIMES"
+	"$PYTHON" "$LIBDIR/notify.py" "$NOTIFY_SOCK" "$NOTIFY_LOG" "$NOTIFY_TIMES" \
+		2>"$TESTDIR/notify.err" &
 	PIDS+=("$!")
 	wait_for -t 20 test -S "$NOTIFY_SOCK" || hard_error "notify.py did not bind $NOTIFY_SOCK"
 }
@@ -189,7 +214,7 @@ cleanup() {
 # proc_state PID: the one-letter state (R S D Z T ...), empty if there is no such process.
 proc_state() {
 	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0  # a builtin: polled under load
 	stat=${stat##*) }
 	echo "${stat%% *}"
 }
@@ -232,6 +257,12 @@ notify_lines() {
 	tail -n "+$((NOTIFY_MARK + 1))" "$NOTIFY_LOG"
 }
 
+# The same lines as "USEC PID MESSAGE": USEC is when the datagram was sent (kernel timestamp,
+# microseconds since the epoch, comparable with now_us).
+notify_times() {
+	tail -n "+$((NOTIFY_MARK + 1))" "$NOTIFY_TIMES"
+}
+
 notified() {
 	notify_lines | grep -Eq "^[0-9]+ (.* )?$1( |\$)"
 }
@@ -240,18 +271,30 @@ ready_or_dead() {
 	notified READY=1 || proc_gone "$DAEMON_PID"
 }
 
-# start_daemon [ARGS]: acceptd -f -c $CONF ARGS under $ACCEPTD_WRAPPER; waits for READY=1.
-start_daemon() {
-	local wrapper=() rc
-	check_conf "$CONF"
+# new_run: the next daemon run's log ($DAEMON_LOG) and notify mark; for tests that start
+# acceptd their own way (then: DAEMON_PID=...; PIDS+=(...); await_ready).
+new_run() {
 	RUN=$((RUN + 1))
 	DAEMON_LOG=$TESTDIR/acceptd.$RUN.log
 	NOTIFY_MARK=$(wc -l <"$NOTIFY_LOG")
+}
+
+# start_daemon [ARGS]: acceptd -f -c $CONF ARGS under $ACCEPTD_WRAPPER; waits for READY=1.
+start_daemon() {
+	local wrapper=()
+	check_conf "$CONF"
+	new_run
 	read -ra wrapper <<<"${ACCEPTD_WRAPPER:-}"
 	NOTIFY_SOCKET=$NOTIFY_SOCK "${wrapper[@]}" "$ACCEPTD" -f -c "$CONF" "$@" \
 		</dev/null >"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	PIDS+=("$DAEMON_PID")
+	await_ready
+}
+
+# await_ready: wait for the READY=1 of $DAEMON_PID (a STATUS= with it, from the main pid only).
+await_ready() {
+	local rc
 	wait_for -t "${START_TIMEOUT:-10}" ready_or_dead ||
 		fail "acceptd (pid $DAEMON_PID) sent no READY=1 within ${START_TIMEOUT:-10} s"
 	if proc_gone "$DAEMON_PID"; then
@@ -264,6 +307,41 @@ start_daemon() {
 	notify_lines | grep -E '(^| )READY=1( |$)' | grep -q ' STATUS=.' ||
 		fail "READY=1 came without a STATUS= line: $(notify_lines)"
 	note "acceptd started: pid $DAEMON_PID, log ${DAEMON_LOG#"$TESTDIR"/}"
+}
+
+# reload_done N: after the first N lines of this run, a RELOADING=1 and then a READY=1;
+# prints that READY=1's STATUS= text. (Builtins only: it is polled, also under load.)
+reload_done() {
+	local -a lines
+	local l r=0
+	mapfile -t -s $((NOTIFY_MARK + $1)) lines <"$NOTIFY_LOG"
+	for l in "${lines[@]}"; do
+		if [[ " $l " == *" RELOADING=1 "* ]]; then
+			r=1
+		elif ((r)) && [[ " $l " == *" READY=1 "* ]]; then
+			if [[ $l == *" STATUS="* ]]; then
+				echo "${l#* STATUS=}"
+			else
+				echo
+			fi
+			return 0
+		fi
+	done
+	return 1
+}
+
+# reload_daemon: SIGHUP, then wait for RELOADING=1 and the READY=1 after it (a failed
+# reload sends them too; polled every $RELOAD_POLL s); RELOAD_STATUS is that READY=1's STATUS=.
+reload_daemon() {
+	local -a lines
+	local before
+	mapfile -t -s "$NOTIFY_MARK" lines <"$NOTIFY_LOG"
+	before=${#lines[@]}
+	kill -HUP "$DAEMON_PID" || fail "cannot signal acceptd (pid $DAEMON_PID)"
+	wait_for -t "${RELOAD_TIMEOUT:-20}" -i "${RELOAD_POLL:-0.05}" reload_done "$before" >/dev/null ||
+		fail "no RELOADING=1 then READY=1 within ${RELOAD_TIMEOUT:-20} s of SIGHUP: $(
+			notify_lines | tail -n "+$((before + 1))")"
+	RELOAD_STATUS=$(reload_done "$before")
 }
 
 # stop_daemon [SIGNAL]: signal (TERM), wait, check exit 0, STOPPING=1, the log.
@@ -295,7 +373,7 @@ daemon_rc() {
 unexpected_log_lines() {
 	grep -v -E "${ALLOW_LOG:-^\$}" "$1" |
 		grep -v -E '^acceptd\[[0-9]+\]: .* \| MESSAGE_ID=[0-9a-f]{32} PRIORITY=[5-7]( |$)' |
-		grep -v -E '^acceptd\[[0-9]+\]: (listening on |stopped after )[^|]*$'
+		grep -v -E '^acceptd\[[0-9]+\]: (listening on |stopped after |reloading )[^|]*$'
 }
 
 # check_daemon_log [FILE]: fail on unexpected lines in FILE ($DAEMON_LOG).
@@ -351,6 +429,25 @@ field() {
 # listening: the TCP sockets in LISTEN state, one "addr:port" a line, sorted
 listening() {
 	ss -ltnH | awk '{ print $4 }' | sort
+}
+
+# listening_details: "addr:port backlog inode" of each listening TCP socket, sorted (ss shows
+# a listener's backlog as its Send-Q and its queue of not yet accepted connections as Recv-Q).
+listening_details() {
+	ss -ltnHe | awk '{ ino = "?"; for (i = 6; i <= NF; i++) if ($i ~ /^ino:/) ino = substr($i, 5)
+		print $4, $3, ino }' | sort
+}
+
+# listener_field ADDR:PORT backlog|inode|queue: that column of the listener, empty if none
+listener_field() {
+	ss -ltnHe | awk -v a="$1" -v f="$2" '$4 == a {
+		if (f == "queue") print $2; else if (f == "backlog") print $3
+		else for (i = 6; i <= NF; i++) if ($i ~ /^ino:/) print substr($i, 5) }'
+}
+
+# fd_inode PID FD: the inode of socket FD of PID (empty if it is no socket)
+fd_inode() {
+	readlink "/proc/$1/fd/$2" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'
 }
 
 # acceptd processes of this namespace (the pid namespace holds only ours)
