@@ -2,73 +2,128 @@
 /* The RFC built-in services: name table and the serving functions (child side). */
 #include "builtin.h"
 
-#include <errno.h>
-#include <string.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
 
-/* Send all of BUF; MSG_NOSIGNAL so a vanished client is EPIPE, not a signal. */
-static int send_all(int fd, const char *buf, size_t len, struct builtin_stats *st)
+#define IO_SLICE_MS 200 /* how often a wait to send looks at the send queue */
+
+/* One connection as the builtins see it. */
+struct io {
+	int fd;
+	int idle_ms;               /* 0: wait forever */
+	struct builtin_stats *st;
+};
+
+/*
+ * Wait for EVENTS on the connection, at most the idle timeout. Any progress
+ * starts the wait afresh, so only a client that does nothing for that long
+ * is cut off: a byte to read, room to send, or - while we wait for room -
+ * the client taking bytes from the send queue (SIOCOUTQ shrinking), since a
+ * slow reader frees room only in large steps. Returns 0, or -1 with errno
+ * (ETIMEDOUT when idle).
+ */
+static int io_wait(const struct io *io, short events)
+{
+	struct pollfd p = { .fd = io->fd, .events = events };
+	uint64_t deadline, now;
+	int rc, slice, outq, last = -1;
+
+	if (io->idle_ms <= 0)
+		return 0;
+	deadline = now_usec() + (uint64_t)io->idle_ms * 1000u;
+	for (;;) {
+		now = now_usec();
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		slice = (int)((deadline - now) / 1000u) + 1;
+		if ((events & POLLOUT) && slice > IO_SLICE_MS)
+			slice = IO_SLICE_MS;
+		rc = poll(&p, 1, slice);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if ((events & POLLOUT) && ioctl(io->fd, SIOCOUTQ, &outq) == 0) {
+			if (last >= 0 && outq < last)
+				deadline = now_usec() + (uint64_t)io->idle_ms * 1000u;
+			last = outq;
+		}
+	}
+}
+
+/* recv() up to LEN bytes, counted; 0 at EOF. */
+static ssize_t io_recv(const struct io *io, char *buf, size_t len)
 {
 	ssize_t n;
 
+	if (io_wait(io, POLLIN) < 0)
+		return -1;
+	do
+		n = recv(io->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		io->st->bytes_in += (uint64_t)n;
+	return n;
+}
+
+/*
+ * Send all of BUF; MSG_NOSIGNAL so a vanished client is EPIPE, not a signal.
+ * With an idle timeout, sends take what fits now (MSG_DONTWAIT) after poll()
+ * said there is room, so a slow reader is never mistaken for an idle one.
+ */
+static int io_send(const struct io *io, const char *buf, size_t len)
+{
+	int flags = MSG_NOSIGNAL | (io->idle_ms > 0 ? MSG_DONTWAIT : 0);
+	ssize_t n;
+
 	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (io_wait(io, POLLOUT) < 0)
+			return -1;
+		n = send(io->fd, buf, len, flags);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -1;
 		}
 		buf += n;
 		len -= (size_t)n;
-		st->bytes_out += (uint64_t)n;
+		io->st->bytes_out += (uint64_t)n;
 	}
 	return 0;
 }
 
 /* RFC 862: send back everything until the client closes. */
-static int serve_echo(int fd, struct builtin_stats *st)
+static int serve_echo(const struct io *io)
 {
 	char buf[65536];
 	ssize_t n;
 
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	while ((n = io_recv(io, buf, sizeof(buf))) > 0)
+		if (io_send(io, buf, (size_t)n) < 0)
 			return -1;
-		}
-		st->bytes_in += (uint64_t)n;
-		if (send_all(fd, buf, (size_t)n, st) < 0)
-			return -1;
-	}
+	return n < 0 ? -1 : 0;
 }
 
 /* RFC 863: read and drop everything until the client closes. */
-static int serve_discard(int fd, struct builtin_stats *st)
+static int serve_discard(const struct io *io)
 {
 	char buf[65536];
 	ssize_t n;
 
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		st->bytes_in += (uint64_t)n;
-	}
+	while ((n = io_recv(io, buf, sizeof(buf))) > 0)
+		;
+	return n < 0 ? -1 : 0;
 }
 
 #define CHARGEN_FIRST 0x20 /* the ring is the 95 printable characters, space first */
@@ -89,7 +144,7 @@ void builtin_chargen_line(unsigned long n, char buf[CHARGEN_LINE + 2])
  * lines, so one cycle is built once and sent over and over; blocking sends
  * let TCP flow control pace us. Input is read and dropped as it comes.
  */
-static int serve_chargen(int fd, struct builtin_stats *st)
+static int serve_chargen(const struct io *io)
 {
 	static char cycle[CHARGEN_RING * (CHARGEN_LINE + 2)];
 	char buf[4096];
@@ -99,10 +154,10 @@ static int serve_chargen(int fd, struct builtin_stats *st)
 	for (i = 0; i < CHARGEN_RING; i++)
 		builtin_chargen_line(i, cycle + i * (CHARGEN_LINE + 2));
 	for (;;) {
-		if (send_all(fd, cycle, sizeof(cycle), st) < 0)
+		if (io_send(io, cycle, sizeof(cycle)) < 0)
 			return -1;
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			st->bytes_in += (uint64_t)n;
+		while ((n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			io->st->bytes_in += (uint64_t)n;
 		/* A client that closed its side may still read: only a failed send ends this. */
 	}
 }
@@ -118,7 +173,7 @@ size_t builtin_daytime(time_t t, char *buf, size_t len)
 }
 
 /* RFC 867: one line with the date and time, then close. */
-static int serve_daytime(int fd, struct builtin_stats *st)
+static int serve_daytime(const struct io *io)
 {
 	char buf[128];
 	size_t n = builtin_daytime(time(NULL), buf, sizeof(buf));
@@ -127,7 +182,7 @@ static int serve_daytime(int fd, struct builtin_stats *st)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	return send_all(fd, buf, n, st);
+	return io_send(io, buf, n);
 }
 
 #define RFC868_EPOCH 2208988800ull /* seconds from 1900-01-01 to 1970-01-01 */
@@ -138,16 +193,16 @@ uint32_t builtin_time(time_t t)
 }
 
 /* RFC 868: 32 bits, network order, then close. */
-static int serve_time(int fd, struct builtin_stats *st)
+static int serve_time(const struct io *io)
 {
 	uint32_t v = htonl(builtin_time(time(NULL)));
 
-	return send_all(fd, (const char *)&v, sizeof(v), st);
+	return io_send(io, (const char *)&v, sizeof(v));
 }
 
 static const struct {
 	const char *name;
-	int (*serve)(int fd, struct builtin_stats *st);
+	int (*serve)(const struct io *io);
 } builtins[BUILTIN_MAX] = {
 	[BUILTIN_ECHO] = { "echo", serve_echo },
 	[BUILTIN_DISCARD] = { "discard", serve_discard },
@@ -173,19 +228,19 @@ const char *builtin_name(int b)
 
 int builtin_serve(int b, int fd, int idle_timeout, struct builtin_stats *st)
 {
-	struct timeval tv = { idle_timeout, 0 };
+	struct io io = { fd, idle_timeout * 1000, st };
+	struct linger reset = { 1, 0 };
 	int rc;
 
+	rc = builtins[b].serve(&io);
 	/*
-	 * Socket timeouts bound each blocking call: a silent client and one
-	 * that never reads what echo or chargen send are cut off alike.
+	 * An idle client may have megabytes of chargen queued: a reset instead
+	 * of a FIN frees them at once, and tells the client it was cut off.
 	 */
-	if (idle_timeout > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-				 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0))
-		return -1;
-	rc = builtins[b].serve(fd, st);
-	if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (rc < 0 && errno == ETIMEDOUT) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 		errno = ETIMEDOUT;
+	}
 	/* A client that resets is how these conversations often end. */
 	if (rc < 0 && (errno == ECONNRESET || errno == EPIPE))
 		rc = 0;

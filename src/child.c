@@ -3,6 +3,7 @@
 #include "child.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,6 +70,22 @@ static void __attribute__((noreturn)) child_end(int report_fd, const char *reaso
 	_exit(status);
 }
 
+/* The parent's verdict on a proxied client: 1 to serve, 0 (or no answer in time) not to. */
+static int child_verdict_wait(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char v = '0';
+	int rc;
+
+	do
+		rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc > 0 && read(fd, &v, 1) != 1)
+		v = '0';
+	close(fd);
+	return v == '1';
+}
+
 /*
  * The PROXY header, on a service that takes one (the parent checked that the
  * sender is trusted): afterwards the advertised client is the peer for
@@ -103,6 +120,9 @@ static int child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 	r.src = h.src;
 	r.dst = h.dst;
 	child_report(report_fd, &r);
+	if (c->verdict_fd >= 0 && !child_verdict_wait(c->verdict_fd, svc->proxy_timeout))
+		/* The parent logged connection-limited; it counted this client over the limit. */
+		child_end(report_fd, "max_per_source", 0);
 	if (!acl_permit(svc->allow, svc->nallow, svc->deny, svc->ndeny, &c->peer)) {
 		ci.proxy = proxy;
 		n = conn_fields(f, &t, &ci);

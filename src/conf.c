@@ -725,7 +725,8 @@ static void service_user(struct ctx *c, const struct sect *g, struct service *sv
 	}
 	sv->has_user = 1;
 	/* Once daemon.user has dropped the parent's privileges, its children cannot switch. */
-	if (c->conf->has_user && (sv->uid != c->conf->uid || sv->gid != c->conf->gid))
+	if (c->conf->has_user && c->conf->uid != 0 &&
+	    (sv->uid != c->conf->uid || sv->gid != c->conf->gid))
 		conf_error(
 			c, u, g->label, "user",
 			"daemon.user (uid %u gid %u) leaves no privilege to switch to uid %u gid %u",
@@ -809,7 +810,7 @@ static void service_resolve(struct ctx *c, const struct sect *g, struct service 
 		secs = setting_number(v);
 		if (!(secs >= 0.001 && secs <= 60.0))
 			conf_error(c, v, g->label, "resolve_timeout",
-				   "%g is out of range (0.001-60 seconds)", secs);
+				   "%.10g is out of range (0.001-60 seconds)", secs);
 		else
 			sv->resolve_timeout = (int)(secs * 1000.0 + 0.5);
 	}
@@ -822,11 +823,14 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 	const config_setting_t *v;
 	char buf[SHOW_MAX];
 	double secs;
-	int mode;
+	int mode, proxy_off;
 
+	/* Only a valid "off" (or none) makes proxy_trusted pointless; a typo is reported once. */
+	proxy_off = !config_setting_get_member(g->s, "proxy_protocol");
 	v = group_get(c, g, "proxy_protocol");
 	if (v) {
 		mode = proxy_mode_parse(setting_str(v));
+		proxy_off = mode == 0;
 		if (mode < 0)
 			conf_error(c, v, g->label, "proxy_protocol",
 				   "\"%s\" is not one of off, v1, v2, any",
@@ -840,9 +844,11 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 	if (sv->proxy && !v)
 		conf_error(c, config_setting_get_member(g->s, "proxy_protocol"), g->label,
 			   "proxy_trusted", "missing required key (proxy_protocol needs it)");
-	else if (v && !sv->proxy)
+	else if (v && !sv->proxy && proxy_off)
 		conf_error(c, v, g->label, "proxy_trusted", "needs proxy_protocol other than off");
-	else if (v && config_setting_length(v) == 0)
+	else if (v && config_setting_length(v) == 0 &&
+		 (config_setting_type(v) == CONFIG_TYPE_ARRAY ||
+		  config_setting_type(v) == CONFIG_TYPE_LIST))
 		conf_error(c, v, g->label, "proxy_trusted", "must not be empty");
 	sv->proxy_timeout = group_default(g, "proxy_timeout");
 	v = group_get(c, g, "proxy_timeout");
@@ -850,7 +856,7 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 		secs = setting_number(v);
 		if (!(secs >= 0.1 && secs <= 60.0))
 			conf_error(c, v, g->label, "proxy_timeout",
-				   "%g is out of range (0.1-60 seconds)", secs);
+				   "%.10g is out of range (0.1-60 seconds)", secs);
 		else
 			sv->proxy_timeout = (int)(secs * 1000.0 + 0.5);
 	}
@@ -870,7 +876,7 @@ static void service_limits(struct ctx *c, const struct sect *g, struct service *
 	service_cidrs(c, g, "deny", &sv->deny, &sv->ndeny);
 	group_int(c, g, "max_connections", &sv->max_connections);
 	group_int(c, g, "max_per_source", &sv->max_per_source);
-	if (group_int(c, g, "idle_timeout", &sv->idle_timeout) > 0 &&
+	if (group_int(c, g, "idle_timeout", &sv->idle_timeout) > 0 && sv->idle_timeout > 0 &&
 	    config_setting_get_member(g->s, "exec"))
 		/* An exec'd program owns its socket; acceptd cannot watch it. */
 		conf_error(c, config_setting_get_member(g->s, "idle_timeout"), g->label,
@@ -880,7 +886,7 @@ static void service_limits(struct ctx *c, const struct sect *g, struct service *
 	if (v) {
 		sv->rate = setting_number(v);
 		if (!(sv->rate >= 0.001 && sv->rate <= 1000000.0)) {
-			conf_error(c, v, g->label, "rate", "%g is out of range (0.001-1000000)",
+			conf_error(c, v, g->label, "rate", "%.10g is out of range (0.001-1000000)",
 				   sv->rate);
 			sv->rate = 0;
 		}

@@ -15,6 +15,9 @@ static const uint8_t v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 
 #define TLV_CRC32C 0x03
 
+/* Address block sizes by family nibble: UNSPEC, INET, INET6, UNIX. */
+static const size_t v2_block[4] = { 0, 12, 36, 216 };
+
 int proxy_mode_parse(const char *s)
 {
 	if (strcmp(s, "off") == 0)
@@ -123,6 +126,9 @@ static int parse_v1(const uint8_t *buf, size_t n, struct proxy_header *h)
 		return invalid(h, "v1: no CRLF within 107 bytes");
 	if (len == 0 || buf[len - 1] != '\r')
 		return invalid(h, "v1: a LF not preceded by CR");
+	/* A NUL would end an address early for inet_pton(): an inexact match. */
+	if (memchr(buf, '\0', len))
+		return invalid(h, "v1: a NUL byte in the line");
 	end = s + len - 1; /* the CR */
 	h->version = 1;
 	h->len = len + 1;
@@ -219,15 +225,17 @@ static int parse_v2(const uint8_t *buf, size_t n, struct proxy_header *h)
 		/*
 		 * LOCAL (the proxy's own check, any family), UNSPEC, a client on
 		 * a unix socket, or an unspecified transport: serve with the
-		 * real endpoints, but skip all of len.
+		 * real endpoints, but skip all of len. TLVs follow the family's
+		 * address block when there is room for it.
 		 */
 		h->local = 1;
-		return v2_tlvs(buf, total, 16, h);
+		need = v2_block[fam >> 4];
+		return v2_tlvs(buf, total, 16 + (len >= need ? need : len), h);
 	}
 	memset(&h->src, 0, sizeof(h->src));
 	memset(&h->dst, 0, sizeof(h->dst));
+	need = v2_block[fam >> 4];
 	if ((fam >> 4) == 1) {
-		need = 12;
 		if (len < need)
 			return invalid(h, "v2: address block shorter than IPv4 needs");
 		h->src.u.in4.sin_family = h->dst.u.in4.sin_family = AF_INET;
@@ -237,7 +245,6 @@ static int parse_v2(const uint8_t *buf, size_t n, struct proxy_header *h)
 		memcpy(&h->dst.u.in4.sin_port, buf + 26, 2);
 		h->src.len = h->dst.len = sizeof(struct sockaddr_in);
 	} else if ((fam >> 4) == 2) {
-		need = 36;
 		if (len < need)
 			return invalid(h, "v2: address block shorter than IPv6 needs");
 		h->src.u.in6.sin6_family = h->dst.u.in6.sin6_family = AF_INET6;

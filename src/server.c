@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ struct child {
 	char reason[24];   /* why it ended early, from the child, or "" */
 	struct addr proxy; /* the proxy's address, when a PROXY header named the client */
 	int proxied;
+	int verdict_fd;          /* the waiting child's pipe (PROXY with max_per_source), or -1 */
 };
 
 /* The whole running state: the only mutable globals besides log.c's. */
@@ -451,8 +453,9 @@ static int children_reserve(void)
 	return 0;
 }
 
-static void spawn(const struct conn *c, struct svc_state *st)
+static void spawn(struct conn *c, struct svc_state *st)
 {
+	int verdict[2] = { -1, -1 };
 	struct child *ch;
 	uint64_t start;
 	pid_t pid;
@@ -464,22 +467,45 @@ static void spawn(const struct conn *c, struct svc_state *st)
 		backoff_start("cannot track a new child", err);
 		return;
 	}
+	/*
+	 * Behind a PROXY header only the parent can count the advertised client:
+	 * the child waits for its verdict on a pipe before serving.
+	 */
+	if (c->svc->proxy && c->svc->max_per_source) {
+		if (pipe2(verdict, O_CLOEXEC) < 0) {
+			err = errno;
+			close(c->fd);
+			backoff_start("pipe", err);
+			return;
+		}
+		c->verdict_fd = verdict[0];
+	}
 	/* Before fork(): the child may run first, and the duration includes all of it. */
 	start = now_usec();
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
 		close(c->fd);
+		if (verdict[0] >= 0) {
+			close(verdict[0]);
+			close(verdict[1]);
+		}
 		backoff_start("fork", err);
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (verdict[1] >= 0)
+			close(verdict[1]);
 		child_main(c, srv.report_wr, srv.conf->log_connections == LOG_CONN_BOTH,
 			   srv.closefds, srv.nclosefds);
+	}
 	close(c->fd);
+	if (verdict[0] >= 0)
+		close(verdict[0]);
 	ch = &srv.children[srv.nchildren];
 	srv.pids[srv.nchildren++] = pid;
 	memset(ch, 0, sizeof(*ch));
+	ch->verdict_fd = verdict[1];
 	ch->start = start;
 	ch->peer = c->peer;
 	ch->local = c->local;
@@ -637,6 +663,7 @@ static void accept_on(struct listener *l)
 		}
 		c.svc = l->svc;
 		c.fd = fd;
+		c.verdict_fd = -1;
 		if (addr_from_sockaddr(&c.peer, (struct sockaddr *)&ss, len) < 0) {
 			close(fd);
 			continue;
@@ -674,10 +701,23 @@ static int refusal_log_ok(void);
  * A PROXY header named the real client: from now on it is the peer, also
  * for the per-source count, which is enforced here, where the counts are.
  */
+/* Tell a child waiting behind a PROXY header whether it may serve (one byte), once. */
+static void child_verdict(struct child *ch, int go)
+{
+	if (ch->verdict_fd < 0)
+		return;
+	/* A pipe with room for it: this never blocks. */
+	if (write(ch->verdict_fd, go ? "1" : "0", 1) < 0)
+		log_warn("%s: verdict for a proxied connection", ch->st->name);
+	close(ch->verdict_fd);
+	ch->verdict_fd = -1;
+}
+
 static void proxy_learned(pid_t pid, struct child *ch, const struct child_report *r)
 {
 	const struct service *svc = ch->st->svc;
 	struct addr src = r->src, dst = r->dst;
+	int over;
 
 	if (src.len == 0 || (src.u.sa.sa_family != AF_INET && src.u.sa.sa_family != AF_INET6))
 		return;
@@ -688,10 +728,11 @@ static void proxy_learned(pid_t pid, struct child *ch, const struct child_report
 	ch->local = dst;
 	if (srctab_inc(&ch->st->sources, &ch->peer) < 0)
 		log_warn("%s: per-source count", ch->st->name);
-	if (svc && svc->max_per_source &&
-	    srctab_get(&ch->st->sources, &ch->peer) > (unsigned)svc->max_per_source) {
+	over = svc && svc->max_per_source &&
+	       srctab_get(&ch->st->sources, &ch->peer) > (unsigned)svc->max_per_source;
+	child_verdict(ch, !over);
+	if (over) {
 		snprintf(ch->reason, sizeof(ch->reason), "max_per_source");
-		kill(pid, SIGKILL);
 		if (refusal_log_ok()) {
 			struct conn_info ci = { ch->st->name, &ch->peer, &ch->local,
 						&ch->proxy,   NULL,	 pid };
@@ -748,7 +789,9 @@ static void reports_read(void)
 			ch->bytes_out = r.bytes_out;
 			ch->have_bytes = r.have_bytes;
 			r.reason[sizeof(r.reason) - 1] = '\0';
-			memcpy(ch->reason, r.reason, sizeof(ch->reason));
+			/* The parent's own reason (max_per_source) stays. */
+			if (!ch->reason[0])
+				memcpy(ch->reason, r.reason, sizeof(ch->reason));
 		} else if (r.type == REPORT_PROXY && !ch->proxied) {
 			proxy_learned(srv.pids[i], ch, &r);
 		}
@@ -803,6 +846,8 @@ static void child_ended(size_t i, int status)
 			  (unsigned long long)(usec / 1000 % 1000));
 	}
 	free(ch->host);
+	if (ch->verdict_fd >= 0)
+		close(ch->verdict_fd);
 	ch->st->active--;
 	srctab_dec(&ch->st->sources, &ch->peer);
 	state_free_if_unused(ch->st);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -47,15 +49,29 @@ int sig_read(int fd)
 
 void sig_child_reset(void)
 {
+	/* The kernel's struct sigaction: handler, flags, restorer, mask. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} kdfl = { SIG_DFL, 0, NULL, 0 };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t set;
 	int s;
 
 	/* Both survive fork and execve: an exec'd program must start with neither. */
 	sigemptyset(&sa.sa_mask);
+	/* Fails harmlessly for KILL and STOP. */
 	for (s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa,
-				NULL); /* fails harmlessly for KILL, STOP and RT internals */
+		(void)sigaction(s, &sa, NULL);
+	/*
+	 * glibc's sigaction() refuses the two signals it reserves for itself
+	 * (32, 33), and whoever started us may have ignored them (GNU make
+	 * does): reset them with the system call itself.
+	 */
+	for (s = 32; s < SIGRTMIN; s++)
+		(void)syscall(SYS_rt_sigaction, s, &kdfl, NULL, sizeof(uint64_t));
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }
