@@ -19,7 +19,7 @@
 /* One connection as the builtins see it. */
 struct io {
 	int fd;
-	int idle_ms;               /* 0: wait forever */
+	int idle_ms; /* 0: wait forever */
 	struct builtin_stats *st;
 };
 

@@ -68,7 +68,7 @@ struct child {
 	char reason[24];   /* why it ended early, from the child, or "" */
 	struct addr proxy; /* the proxy's address, when a PROXY header named the client */
 	int proxied;
-	int verdict_fd;          /* the waiting child's pipe (PROXY with max_per_source), or -1 */
+	int verdict_fd; /* the waiting child's pipe (PROXY with max_per_source), or -1 */
 };
 
 /* The whole running state: the only mutable globals besides log.c's. */
