@@ -785,12 +785,33 @@ static double setting_number(const config_setting_t *v)
 							     (double)config_setting_get_int64(v);
 }
 
+/*
+ * A duration KEY of G in seconds (integer or float), MIN to 60, into *MS as
+ * milliseconds; the default when absent. MIN_TEXT is MIN as the message shows it.
+ */
+static void group_msec(struct ctx *c, const struct sect *g, const char *key, double min,
+		       const char *min_text, int *ms)
+{
+	const config_setting_t *v;
+	double secs;
+
+	*ms = group_default(g, key);
+	v = group_get(c, g, key);
+	if (!v)
+		return;
+	secs = setting_number(v);
+	if (!(secs >= min && secs <= 60.0))
+		conf_error(c, v, g->label, key, "%.10g is out of range (%s-60 seconds)", secs,
+			   min_text);
+	else
+		*ms = (int)(secs * 1000.0 + 0.5);
+}
+
 /* resolve, resolve_timeout, resolve_cache_ttl. */
 static void service_resolve(struct ctx *c, const struct sect *g, struct service *sv)
 {
 	const config_setting_t *v;
 	char buf[SHOW_MAX];
-	double secs;
 	int mode;
 
 	sv->resolve = group_default(g, "resolve");
@@ -804,16 +825,7 @@ static void service_resolve(struct ctx *c, const struct sect *g, struct service 
 		else
 			sv->resolve = mode;
 	}
-	sv->resolve_timeout = group_default(g, "resolve_timeout");
-	v = group_get(c, g, "resolve_timeout");
-	if (v) {
-		secs = setting_number(v);
-		if (!(secs >= 0.001 && secs <= 60.0))
-			conf_error(c, v, g->label, "resolve_timeout",
-				   "%.10g is out of range (0.001-60 seconds)", secs);
-		else
-			sv->resolve_timeout = (int)(secs * 1000.0 + 0.5);
-	}
+	group_msec(c, g, "resolve_timeout", 0.001, "0.001", &sv->resolve_timeout);
 	group_int(c, g, "resolve_cache_ttl", &sv->resolve_cache_ttl);
 }
 
@@ -822,7 +834,6 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 {
 	const config_setting_t *v;
 	char buf[SHOW_MAX];
-	double secs;
 	int mode, proxy_off;
 
 	/* Only a valid "off" (or none) makes proxy_trusted pointless; a typo is reported once. */
@@ -850,16 +861,7 @@ static void service_proxy(struct ctx *c, const struct sect *g, struct service *s
 		 (config_setting_type(v) == CONFIG_TYPE_ARRAY ||
 		  config_setting_type(v) == CONFIG_TYPE_LIST))
 		conf_error(c, v, g->label, "proxy_trusted", "must not be empty");
-	sv->proxy_timeout = group_default(g, "proxy_timeout");
-	v = group_get(c, g, "proxy_timeout");
-	if (v) {
-		secs = setting_number(v);
-		if (!(secs >= 0.1 && secs <= 60.0))
-			conf_error(c, v, g->label, "proxy_timeout",
-				   "%.10g is out of range (0.1-60 seconds)", secs);
-		else
-			sv->proxy_timeout = (int)(secs * 1000.0 + 0.5);
-	}
+	group_msec(c, g, "proxy_timeout", 0.1, "0.1", &sv->proxy_timeout);
 }
 
 /* v6only, access control and limits. */
