@@ -7,13 +7,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "activation.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "server.h"
+#include "systemd.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/acceptd/acceptd.conf"
 #define DEFAULT_PIDFILE RUNSTATEDIR "/acceptd.pid"
@@ -108,7 +107,7 @@ int main(int argc, char *argv[])
 		 * Whatever else whoever started us left open is not ours, and
 		 * must not reach an exec'd program: it sees exactly 0, 1 and 2.
 		 */
-		(void)close_range(SD_LISTEN_FDS_START + (unsigned)ninh, ~0u, 0);
+		(void)close_range(SYSTEMD_LISTEN_FDS_START + (unsigned)ninh, ~0u, 0);
 	}
 
 	/* Reload reads the file again after chdir("/"): remember where it is. */

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "conf.h"
+#include "systemd.h"
 #include "util.h"
 
 /* Without FileDescriptorName= a socket is "unknown", or named after its unit ("acceptd.socket"). */
@@ -30,10 +29,9 @@ int activation_collect(struct inherited **out, char *err, size_t errlen)
 	int n, i, rc = -1;
 
 	*out = NULL;
-	/* unset_env = 1: LISTEN_* must never reach a child. */
-	n = sd_listen_fds_with_names(1, &names);
+	n = systemd_listen_fds(&names);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot take sockets from systemd: %s", strerror(-n));
+		snprintf(err, errlen, "cannot take sockets from systemd: %s", strerror(errno));
 		return -1;
 	}
 	if (n == 0)
@@ -46,10 +44,10 @@ int activation_collect(struct inherited **out, char *err, size_t errlen)
 	for (i = 0; i < n; i++) {
 		struct inherited *s = &inh[i];
 
-		s->fd = SD_LISTEN_FDS_START + i;
+		s->fd = SYSTEMD_LISTEN_FDS_START + i;
 		snprintf(s->name, sizeof(s->name), "%s", names && names[i] ? names[i] : "unknown");
 		s->unnamed = name_is_unnamed(s->name);
-		if (sd_is_socket_inet(s->fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
+		if (systemd_is_tcp_listener(s->fd) <= 0) {
 			snprintf(err, errlen,
 				 "socket %d (\"%s\") from systemd is not a listening TCP socket",
 				 s->fd, s->name);

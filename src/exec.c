@@ -10,10 +10,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <systemd/sd-journal.h>
-
 #include "daemon.h"
 #include "log.h"
+#include "systemd.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define ENV_OURS  10 /* variables acceptd sets itself, PATH included */
@@ -78,7 +77,7 @@ void exec_run(const struct conn *c, const char *host)
 		goto fail;
 	if (c->fd > STDERR_FILENO)
 		close(c->fd);
-	fd = sd_journal_stream_fd(svc->name, LOG_INFO, 0);
+	fd = systemd_journal_stream(svc->name, LOG_INFO);
 	if (fd >= 0) {
 		if (fd != STDERR_FILENO) {
 			(void)dup2(fd, STDERR_FILENO);

@@ -2,15 +2,27 @@
 /* sd_notify: readiness and status for the service manager; silent without NOTIFY_SOCKET. */
 #include "notify.h"
 
-#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
-#include <systemd/sd-daemon.h>
+#include "systemd.h"
 
-/* unset_env = 0: the parent keeps notifying until it exits; children clear their environment. */
+/* One datagram: a STATUS= line longer than this is cut, never the other assignments. */
+static void __attribute__((format(printf, 1, 2))) notifyf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	(void)systemd_notify(buf);
+}
+
 void notify_ready(const char *status)
 {
-	(void)sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+	notifyf("READY=1\nSTATUS=%s", status);
 }
 
 void notify_reloading(void)
@@ -18,30 +30,28 @@ void notify_reloading(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	(void)sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
-			 (unsigned long long)ts.tv_sec * 1000000ull +
-				 (unsigned long long)ts.tv_nsec / 1000ull);
+	notifyf("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+		(unsigned long long)ts.tv_sec * 1000000ull +
+			(unsigned long long)ts.tv_nsec / 1000ull);
 }
 
 unsigned long long notify_watchdog_usec(void)
 {
-	uint64_t usec = 0;
-
-	/* unset_env = 0: WATCHDOG_* stay for a re-check; exec'd programs get a clean environment. */
-	return sd_watchdog_enabled(0, &usec) > 0 ? (unsigned long long)usec : 0;
+	/* WATCHDOG_* stay for a re-check; exec'd programs get a clean environment. */
+	return systemd_watchdog_usec();
 }
 
 void notify_watchdog(void)
 {
-	(void)sd_notify(0, "WATCHDOG=1");
+	(void)systemd_notify("WATCHDOG=1");
 }
 
 void notify_stopping(void)
 {
-	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	(void)systemd_notify("STOPPING=1\nSTATUS=stopping");
 }
 
 void notify_status(const char *status)
 {
-	(void)sd_notifyf(0, "STATUS=%s", status);
+	notifyf("STATUS=%s", status);
 }

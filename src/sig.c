@@ -6,22 +6,59 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 static const int handled[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 
+/*
+ * The kernel's struct sigaction. All-zero means SIG_DFL, no flags, empty
+ * mask on every layout (with or without sa_restorer), and it is at least as
+ * large as any architecture's, so it is valid for both setting and reading.
+ */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask[2];
+};
+
+/* Signals whose disposition is not SIG_DFL: a child resets only these. */
+static uint64_t nondefault;
+
+/*
+ * The system call itself: glibc's sigaction() refuses the two signals it
+ * reserves (32, 33), which whoever started us may have ignored (GNU make does).
+ */
+static int ksigaction(int s, const struct ksigaction *act, struct ksigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, s, act, old, sizeof(uint64_t));
+}
+
 int sig_init(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct ksigaction old;
 	sigset_t set;
 	size_t i;
+	int s;
 
 	/* A client that vanishes mid-write is an EPIPE, never a dead daemon. */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		return -1;
+	/*
+	 * Only SIG_IGN survives execve, and acceptd installs no handler but
+	 * this one: record the inherited ignores once, so that a child resets
+	 * a handful of signals instead of making 64 system calls per connection.
+	 */
+	for (s = 1; s <= 64; s++) {
+		memset(&old, 0, sizeof(old));
+		if (ksigaction(s, NULL, &old) == 0 && old.handler != SIG_DFL)
+			nondefault |= UINT64_C(1) << (s - 1);
+	}
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaddset(&set, handled[i]);
@@ -49,29 +86,14 @@ int sig_read(int fd)
 
 void sig_child_reset(void)
 {
-	/* The kernel's struct sigaction: handler, flags, restorer, mask. */
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		uint64_t mask;
-	} kdfl = { SIG_DFL, 0, NULL, 0 };
-	struct sigaction sa = { .sa_handler = SIG_DFL };
+	static const struct ksigaction dfl;
 	sigset_t set;
 	int s;
 
 	/* Both survive fork and execve: an exec'd program must start with neither. */
-	sigemptyset(&sa.sa_mask);
-	/* Fails harmlessly for KILL and STOP. */
-	for (s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa, NULL);
-	/*
-	 * glibc's sigaction() refuses the two signals it reserves for itself
-	 * (32, 33), and whoever started us may have ignored them (GNU make
-	 * does): reset them with the system call itself.
-	 */
-	for (s = 32; s < SIGRTMIN; s++)
-		(void)syscall(SYS_rt_sigaction, s, &kdfl, NULL, sizeof(uint64_t));
+	for (s = 1; s <= 64; s++)
+		if (nondefault & (UINT64_C(1) << (s - 1)))
+			(void)ksigaction(s, &dfl, NULL);
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }

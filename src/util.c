@@ -27,6 +27,15 @@ int fd_set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
+int fd_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -1;
+	return fl & FD_CLOEXEC ? 0 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -15,6 +15,9 @@ uint64_t now_usec(void);
 /* Set or clear O_NONBLOCK on FD. Returns 0 or -1. */
 int fd_set_nonblock(int fd, int on);
 
+/* Set FD_CLOEXEC on FD. Returns 0 or -1. */
+int fd_set_cloexec(int fd);
+
 /* write() all of BUF, retrying on EINTR and short writes. Returns 0 or -1. */
 int write_all(int fd, const void *buf, size_t len);
 
