@@ -13,8 +13,7 @@ struct addr {
 		struct sockaddr sa;
 		struct sockaddr_in in4;
 		struct sockaddr_in6 in6;
-		struct sockaddr_storage ss;
-	} u;
+	} u; /* not sockaddr_storage: 28 bytes, not 128, in every per-connection record */
 	socklen_t len;
 };
 
