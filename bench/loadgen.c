@@ -10,18 +10,27 @@
  *   exec   the same (named apart so results say which service was measured)
  *   burst  connect, close at once
  *   hold   open N (= -c) connections, verify each with one round trip, keep
- *          them all open until SIGUSR1/SIGTERM or -d seconds, then close them
+ *          them all open until SIGUSR1/SIGTERM or -d seconds, then close them;
+ *          SIGUSR2 verifies every held connection again with one more round
+ *          trip. A held connection the server closes counts as an error.
  *
  * Source addresses rotate over -s FIRST-LAST (IPv4, e.g. 127.0.0.2-127.0.0.254,
  * or 127.1.0.1-127.1.255.254 for "many distinct clients"), bound with
  * IP_BIND_ADDRESS_NO_PORT so the kernel still picks (and reuses) ports.
+ *
+ * -r FILE (hold): once all are held (and after each SIGUSR2 round), FILE is
+ * (re)written with the number of connections held, by rename. -e: exit 1 if
+ * any connection failed (refused, reset, timed out, short or wrong echo, or
+ * closed while held) or, in hold mode, not all N were held; otherwise 0.
  *
  * Output: one line "loadgen key=value ..." (machine-readable) and one human
  * line on stderr. Latency is per connection, from connect() to close().
  * cpu_share is this process's CPU time (user + system) over wall time: it
  * shows whether the load generator could be the bottleneck.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE /* config.h may define it already */
+#define _GNU_SOURCE 1
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +64,7 @@ struct conn {
 	uint64_t deadline; /* usec */
 	uint32_t seed;	   /* payload pattern */
 	size_t sent, got;
+	int reprobe; /* hold: a held connection being verified again */
 };
 
 static struct {
@@ -69,6 +79,7 @@ static struct {
 	int timeout_ms;
 	const char *ready_file;
 	const char *label;
+	int strict; /* -e */
 } opt = { .mode = M_ECHO,
 	  .mode_name = "echo",
 	  .conc = 1,
@@ -83,7 +94,9 @@ static long started, completed, errors[E_MAX], inflight;
 static uint32_t *lat; /* usec */
 static size_t nlat, caplat;
 static uint32_t seq;
-static volatile sig_atomic_t release;
+static volatile sig_atomic_t release, reprobe;
+static long reprobing; /* hold: connections being verified again */
+static int round_open; /* hold: a SIGUSR2 round is under way */
 static unsigned char *expect, *rbuf;
 
 static uint64_t now_usec(void)
@@ -104,7 +117,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: loadgen [-m echo|exec|burst|hold] [-c CONC] [-d SECONDS | -n COUNT] [-p BYTES]\n"
-		"               [-s FIRST-LAST] [-t TIMEOUT_MS] [-r READY_FILE] [-l LABEL] HOST PORT\n");
+		"               [-s FIRST-LAST] [-t TIMEOUT_MS] [-r READY_FILE] [-l LABEL] [-e] HOST PORT\n");
 	exit(2);
 }
 
@@ -140,6 +153,13 @@ static void conn_close(struct conn *c)
 static void conn_fail(struct conn *c, enum err e)
 {
 	errors[e]++;
+	if (opt.mode == M_HOLD && (c->state == S_HELD || c->reprobe)) {
+		completed--; /* it was held: no longer */
+		if (c->reprobe) {
+			c->reprobe = 0;
+			reprobing--;
+		}
+	}
 	conn_close(c);
 }
 
@@ -163,11 +183,17 @@ static void conn_done(struct conn *c)
 	uint64_t t = now_usec();
 
 	if (opt.mode == M_HOLD) {
-		/* Verified: keep it open, out of the epoll set's way. */
-		struct epoll_event ev = { .events = 0, .data.ptr = c };
+		/* Verified: keep it open; only the server's end or an error wakes it. */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
 
-		(void)epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+			die("epoll_ctl");
 		c->state = S_HELD;
+		if (c->reprobe) {
+			c->reprobe = 0;
+			reprobing--;
+			return;
+		}
 		lat_add(t - c->start);
 		completed++;
 		return;
@@ -281,16 +307,68 @@ static void conn_event(struct conn *c, uint32_t events)
 				return;
 			}
 		}
+	case S_HELD: {
+		/* An echo server sends nothing unasked: this is its end, an error or junk. */
+		char b;
+
+		n = recv(c->fd, &b, 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		conn_fail(c, n < 0 ? classify(errno) : n == 0 ? E_SHORT : E_MISMATCH);
+		return;
+	}
 	default:
 		(void)events;
 		return;
 	}
 }
 
+/* hold: one more round trip on every held connection. */
+static void reprobe_all(uint64_t now)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+	int i;
+
+	for (i = 0; i < opt.conc; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->state != S_HELD)
+			continue;
+		c->state = S_SENDING;
+		c->reprobe = 1;
+		c->deadline = now + (uint64_t)opt.timeout_ms * 1000u;
+		c->seed = ++seq;
+		c->sent = c->got = 0;
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+			die("epoll_ctl");
+		reprobing++;
+	}
+}
+
+/* hold: FILE gets the number of connections held, atomically (by rename). */
+static void report_held(void)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!opt.ready_file)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", opt.ready_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%ld\n", completed);
+	if (fclose(f) == 0)
+		(void)rename(tmp, opt.ready_file);
+}
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	release = 1;
+	if (sig == SIGUSR2)
+		reprobe = 1;
+	else
+		release = 1;
 }
 
 static int want_more(uint64_t now)
@@ -338,7 +416,7 @@ int main(int argc, char **argv)
 	int c, i, n, held_reported = 0, setup_max;
 	double wall, cpu;
 
-	while ((c = getopt(argc, argv, "m:c:d:n:p:s:t:r:l:")) != -1) {
+	while ((c = getopt(argc, argv, "m:c:d:n:p:s:t:r:l:e")) != -1) {
 		switch (c) {
 		case 'm':
 			opt.mode_name = optarg;
@@ -385,6 +463,9 @@ int main(int argc, char **argv)
 		case 'l':
 			opt.label = optarg;
 			break;
+		case 'e':
+			opt.strict = 1;
+			break;
 		default:
 			usage();
 		}
@@ -410,6 +491,7 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR2, opt.mode == M_HOLD ? on_signal : SIG_IGN);
 	conns = calloc((size_t)opt.conc, sizeof(*conns));
 	expect = malloc(opt.payload);
 	rbuf = malloc(opt.payload);
@@ -438,16 +520,26 @@ int main(int argc, char **argv)
 		}
 		if (opt.mode == M_HOLD) {
 			if (!held_reported && started == opt.conc && inflight == completed) {
-				FILE *f;
-
 				held_reported = 1;
 				hold_until = now + (uint64_t)(opt.duration * 1e6);
 				fprintf(stderr, "loadgen: holding %ld connections (%ld errors)\n",
 					completed, started - completed);
-				if (opt.ready_file && (f = fopen(opt.ready_file, "w"))) {
-					fprintf(f, "%ld\n", completed);
-					fclose(f);
-				}
+				report_held();
+			}
+			if (round_open && !reprobing) {
+				round_open = 0;
+				fprintf(stderr,
+					"loadgen: verified again, holding %ld connections\n",
+					completed);
+				report_held();
+			}
+			if (held_reported && reprobe && !reprobing) {
+				reprobe = 0;
+				reprobe_all(now);
+				if (reprobing)
+					round_open = 1;
+				else
+					report_held(); /* nothing left to verify */
 			}
 			if (release || (held_reported && now >= hold_until) ||
 			    (started == opt.conc && inflight == 0))
@@ -496,5 +588,7 @@ int main(int argc, char **argv)
 		wall > 0 ? (double)completed / wall : 0.0, tot_err, pct(0.50) / 1e3,
 		pct(0.90) / 1e3, pct(0.99) / 1e3, nlat ? lat[nlat - 1] / 1e3 : 0.0,
 		100.0 * cpu / ((double)(t_end - t0) / 1e6));
+	if (opt.strict && (tot_err || (opt.mode == M_HOLD && completed < opt.conc)))
+		return 1;
 	return 0;
 }
