@@ -4,14 +4,19 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "sig.h"
 #include "systemd.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -35,19 +40,23 @@ static void env_add(char **env, size_t *n, const char *name, const char *value)
 		(*n)++;
 }
 
-void exec_run(const struct conn *c, const char *host)
+/*
+ * The environment: the configured env, then PATH (unless env set it) and the
+ * UCSPI variables. Entries past the configured ones are the caller's to free
+ * (exec_env_free); NULL when out of memory.
+ */
+static char **exec_env(const struct conn *c, const char *host)
 {
 	const struct service *svc = c->svc;
 	char raddr[ADDR_HOSTLEN], laddr[ADDR_HOSTLEN], rport[8], lport[8];
 	char **env;
 	size_t n = 0, i, nextra = 0;
-	int fd;
 
 	while (svc->env && svc->env[nextra])
 		nextra++;
 	env = calloc(ENV_OURS + nextra + 1, sizeof(*env));
 	if (!env)
-		goto fail;
+		return NULL;
 	addr_host(&c->peer, raddr, sizeof(raddr));
 	addr_host(&c->local, laddr, sizeof(laddr));
 	snprintf(rport, sizeof(rport), "%u", addr_port(&c->peer));
@@ -71,13 +80,34 @@ void exec_run(const struct conn *c, const char *host)
 	env_add(env, &n, "REMOTE_PORT", rport);
 	env_add(env, &n, "ACCEPTD_SERVICE", svc->name);
 	env[n] = NULL;
+	return env;
+}
 
+static void exec_env_free(char **env, const struct service *svc)
+{
+	size_t i = 0;
+
+	while (svc->env && svc->env[i])
+		i++;
+	for (; env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+void exec_run(const struct conn *c, const char *host)
+{
+	const struct service *svc = c->svc;
+	char **env = exec_env(c, host);
+	int fd;
+
+	if (!env)
+		goto fail;
 	/* dup2 clears close-on-exec on the copies: exactly 0, 1 and 2 survive execve. */
 	if (dup2(c->fd, STDIN_FILENO) < 0 || dup2(c->fd, STDOUT_FILENO) < 0)
 		goto fail;
 	if (c->fd > STDERR_FILENO)
 		close(c->fd);
-	fd = systemd_journal_stream(svc->name, LOG_INFO);
+	fd = systemd_journal_stream(svc->name, LOG_INFO, 0);
 	if (fd >= 0) {
 		if (fd != STDERR_FILENO) {
 			(void)dup2(fd, STDERR_FILENO);
@@ -88,4 +118,88 @@ void exec_run(const struct conn *c, const char *host)
 fail:
 	log_err("%s: cannot execute %s", svc->name, svc->argv[0]);
 	_exit(127);
+}
+
+int exec_spawnable(const struct service *svc, int name_known)
+{
+	if (!svc->argv || svc->proxy || (svc->resolve != RESOLVE_NONE && !name_known))
+		return 0;
+	/* The spawned child only makes system calls; changing credentials is not for it. */
+	if (svc->has_user &&
+	    (getuid() != svc->uid || geteuid() != svc->uid || getgid() != svc->gid ||
+	     getegid() != svc->gid || getgroups(0, NULL) != 0))
+		return 0;
+	return 1;
+}
+
+/* What the spawned child needs; it shares the parent's memory until it execs. */
+struct spawn_args {
+	const struct conn *c;
+	char **env;
+	int err; /* set by the child when it cannot exec */
+};
+
+#define SPAWN_STACK (256 * 1024)
+
+/*
+ * The child of clone(CLONE_VM | CLONE_VFORK): exec_run() without logging,
+ * on its own stack, while the parent waits. Everything it does is a system
+ * call on its own descriptor table; on failure it leaves errno in ARG for
+ * the parent and exits.
+ */
+static int spawn_child(void *arg)
+{
+	struct spawn_args *a = arg;
+	const struct service *svc = a->c->svc;
+	int fd;
+
+	sig_child_reset();
+	if (dup2(a->c->fd, STDIN_FILENO) < 0 || dup2(a->c->fd, STDOUT_FILENO) < 0)
+		goto fail;
+	/*
+	 * Connected from here, so journald credits the program's lines to its
+	 * own PID; non-blocking, so a journald with a full backlog cannot stall
+	 * the parent, which waits for this exec.
+	 */
+	fd = systemd_journal_stream(svc->name, LOG_INFO, 1);
+	if (fd >= 0 && fd != STDERR_FILENO) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	execve(svc->argv[0], svc->argv, a->env);
+fail:
+	a->err = errno ? errno : ENOEXEC;
+	_exit(127);
+}
+
+int exec_spawn(const struct conn *c, const char *host, pid_t *pid)
+{
+	static char *stack;
+	struct spawn_args a = { c, NULL, 0 };
+	int status;
+
+	/* Once, reused: the parent sleeps until the child has exec'd or exited. */
+	if (!stack) {
+		void *p = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		stack = p;
+	}
+	a.env = exec_env(c, host);
+	if (!a.env)
+		return -1;
+	*pid = clone(spawn_child, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	exec_env_free(a.env, c->svc);
+	if (*pid < 0)
+		return -1;
+	if (a.err) {
+		/* Reaped here, so the event loop never sees it; the fork path reports the failure. */
+		while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+			;
+		errno = a.err;
+		return -1;
+	}
+	return 0;
 }

@@ -20,4 +20,21 @@ int exec_drop_privileges(const struct service *svc);
  */
 void exec_run(const struct conn *c, const char *host) __attribute__((noreturn));
 
+/*
+ * Whether a connection to SVC can be spawned from the parent without a fork
+ * (exec_spawn): an exec service, no PROXY header to read, no name to look
+ * up (resolve none, or NAME_KNOWN from the parent's cache), no credentials
+ * to change.
+ */
+int exec_spawnable(const struct service *svc, int name_known);
+
+/*
+ * In the parent: start the program of C's service exactly as exec_run()
+ * would (fds, journal stream, environment, signals), vfork-style: the child
+ * shares the parent's memory until execve, so no page table is copied.
+ * 0 and *PID, or -1 with errno; then nothing ran, and the caller forks
+ * instead, which reports the failure the usual way.
+ */
+int exec_spawn(const struct conn *c, const char *host, pid_t *pid);
+
 #endif

@@ -20,6 +20,7 @@
 #include "builtin.h"
 #include "child.h"
 #include "conf.h"
+#include "exec.h"
 #include "listen.h"
 #include "log.h"
 #include "namecache.h"
@@ -453,13 +454,41 @@ static int children_reserve(void)
 	return 0;
 }
 
+/*
+ * An exec service with nothing to do between fork and exec: posix_spawn()
+ * (vfork-style, no copy of the parent's page tables) and the accepted entry
+ * from here. Returns the pid, or -1 to take the fork path, which also
+ * reports any failure the usual way.
+ */
+static pid_t spawn_exec(const struct conn *c)
+{
+	const char *host = c->cached ? c->cached_host : "";
+	struct peer_name name = { host, c->svc->resolve, c->cached_lookup };
+	struct log_field f[CONN_FIELDS];
+	struct conn_info ci;
+	struct conn_text t;
+	pid_t pid;
+	int n;
+
+	if (exec_spawn(c, host, &pid) < 0)
+		return -1;
+	if (srv.conf->log_connections == LOG_CONN_BOTH) {
+		ci = (struct conn_info){ c->svc->name, &c->peer, &c->local, NULL, &name, pid };
+		n = conn_fields(f, &t, &ci);
+		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
+			  "connection from %s [%s]:%s to %s on [%s]:%s", host[0] ? host : t.raddr,
+			  t.raddr, t.rport, c->svc->name, t.laddr, t.lport);
+	}
+	return pid;
+}
+
 static void spawn(struct conn *c, struct svc_state *st)
 {
 	int verdict[2] = { -1, -1 };
 	struct child *ch;
 	uint64_t start;
 	pid_t pid;
-	int err;
+	int err, spawned = 0;
 
 	if (children_reserve() < 0) {
 		err = errno;
@@ -482,6 +511,12 @@ static void spawn(struct conn *c, struct svc_state *st)
 	}
 	/* Before fork(): the child may run first, and the duration includes all of it. */
 	start = now_usec();
+	if (verdict[0] < 0 && exec_spawnable(c->svc, c->cached)) {
+		pid = spawn_exec(c);
+		spawned = pid > 0;
+		if (spawned)
+			goto forked;
+	}
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
@@ -499,6 +534,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 		child_main(c, srv.report_wr, srv.conf->log_connections == LOG_CONN_BOTH,
 			   srv.closefds, srv.nclosefds);
 	}
+forked:
 	close(c->fd);
 	if (verdict[0] >= 0)
 		close(verdict[0]);
@@ -511,6 +547,11 @@ static void spawn(struct conn *c, struct svc_state *st)
 	ch->local = c->local;
 	ch->st = st;
 	ch->mode = c->svc->resolve;
+	/* A spawned program sends no reports: the cached name is all there is. */
+	if (spawned && c->cached) {
+		ch->host = strdup(c->cached_host);
+		ch->lookup = c->cached_lookup;
+	}
 	st->active++;
 	if (srctab_inc(&st->sources, &c->peer) < 0)
 		log_warn("%s: per-source count of a new connection", st->name);

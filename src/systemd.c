@@ -162,16 +162,20 @@ int systemd_is_tcp_listener(int fd)
 	       (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 }
 
-int systemd_journal_stream(const char *ident, int priority)
+int systemd_journal_stream(const char *ident, int priority, int nonblock)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = JOURNAL_STDOUT };
 	char header[256];
 	int fd, n;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return -1;
+	/* A unix stream connect completes at once or fails (EAGAIN: journald's backlog is full). */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || shutdown(fd, SHUT_RD) < 0)
+		goto fail;
+	/* The header fits the empty socket buffer; the program's own writes may block. */
+	if (nonblock && fd_set_nonblock(fd, 0) < 0)
 		goto fail;
 	/*
 	 * journald's stream header: identifier, unit (empty), priority,
@@ -240,10 +244,12 @@ int systemd_is_tcp_listener(int fd)
 	return rc;
 }
 
-int systemd_journal_stream(const char *ident, int priority)
+int systemd_journal_stream(const char *ident, int priority, int nonblock)
 {
+	/* libsystemd's connect may wait; only the built-in path offers NONBLOCK. */
 	int fd = sd_journal_stream_fd(ident, priority, 0);
 
+	(void)nonblock;
 	if (fd < 0) {
 		errno = -fd;
 		return -1;

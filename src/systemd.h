@@ -25,8 +25,12 @@ int systemd_listen_fds(char ***names);
 /* 1 if FD is a listening TCP socket (IPv4 or IPv6), 0 if not, -1 on error. */
 int systemd_is_tcp_listener(int fd);
 
-/* A stream to journald for an exec'd program's stderr, lines tagged IDENT; fd or -1. */
-int systemd_journal_stream(const char *ident, int priority);
+/*
+ * A stream to journald for an exec'd program's stderr, lines tagged IDENT;
+ * fd or -1. NONBLOCK: fail rather than wait for a journald whose backlog is
+ * full (the returned stream is blocking either way).
+ */
+int systemd_journal_stream(const char *ident, int priority, int nonblock);
 
 /* The watchdog interval in usec if the manager asked this process for pings, else 0. */
 unsigned long long systemd_watchdog_usec(void);
