@@ -3,10 +3,12 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libconfig.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,14 +135,20 @@ struct ctx {
 	struct conf_errors *errs;
 	size_t nerr; /* problems this call found */
 	int nomem;
-	int read_errno; /* why the main file could not be read, or 0 */
+	int read_errno;	   /* why the main file could not be read, or 0 */
+	size_t dropped;	   /* errors past CONF_ERRORS_MAX, counted only */
+	size_t scanned;	   /* bytes the pre-scan has read, over every inclusion */
+	unsigned includes; /* @include directives the pre-scan has followed */
 	struct listen_src *ls;
-	size_t nls;
+	size_t nls, als;		/* entries in ls, and room for */
 	const config_setting_t **names; /* per service: its name, when valid and unique */
-	const struct conf *conf;	/* being built: services see the daemon settings */
+	size_t *name_slot;		/* hash of the valid names: index + 1, 0 when free */
+	size_t name_mask;	 /* slots - 1 (a power of two, at least twice the services) */
+	const struct conf *conf; /* being built: services see the daemon settings */
 };
 
-static void errs_add(struct ctx *c, char *msg)
+/* Append MSG (taken over; NULL means out of memory). */
+static void errs_push(struct ctx *c, char *msg)
 {
 	char **v;
 
@@ -156,7 +164,19 @@ static void errs_add(struct ctx *c, char *msg)
 	}
 	v[c->errs->n++] = msg;
 	c->errs->msg = v;
+}
+
+/* A problem found: kept up to CONF_ERRORS_MAX, counted beyond. */
+static void errs_add(struct ctx *c, char *msg)
+{
 	c->nerr++;
+	/* One mistake repeated a million times must not cost a message (and memory) each. */
+	if (msg && c->nerr > CONF_ERRORS_MAX) {
+		free(msg);
+		c->dropped++;
+		return;
+	}
+	errs_push(c, msg);
 }
 
 /*
@@ -198,6 +218,11 @@ conf_error(struct ctx *c, const config_setting_t *s, const char *label, const ch
 	va_list ap;
 	int rc;
 
+	/* Past the limit only the count is kept: do not format what is dropped. */
+	if (c->nerr >= CONF_ERRORS_MAX) {
+		errs_add(c, strdup(""));
+		return;
+	}
 	loc = loc_setting(c, s);
 	if (!loc)
 		goto fail;
@@ -218,16 +243,62 @@ fail:
 	free(loc);
 }
 
-/* A user's string fit to quote in one message line: control bytes become '?', long ones are cut. */
+/* Length of the valid UTF-8 sequence at S (1-4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * A user's string fit to quote in one message line: control bytes and bytes
+ * that are not UTF-8 become '?' (a message may reach the journal, whose text
+ * is UTF-8), long ones are cut.
+ */
 static const char *show(const char *s, char *buf, size_t len)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, n;
 
-	for (i = 0; i < len - 1 && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
-	buf[i] = '\0';
-	if (s[i] && len > 4)
-		memcpy(buf + len - 4, "...", 4);
+	while (u[i] && o < len - 1) {
+		n = utf8_len(u + i);
+		if (n > 1 && o + n < len) {
+			memcpy(buf + o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (n > 1)
+			break; /* a character that does not fit: cut before it */
+		buf[o++] = n == 0 || u[i] < 32 || u[i] == 127 ? '?' : s[i];
+		i++;
+	}
+	buf[o] = '\0';
+	if (u[i] && len > 4) {
+		/* Cut at a character boundary, then mark the cut. */
+		o = o < len - 4 ? o : len - 4;
+		while (o > 0 && (buf[o] & 0xc0) == 0x80)
+			o--;
+		memcpy(buf + o, "...", 4);
+	}
 	return buf;
 }
 
@@ -469,6 +540,16 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 	}
 }
 
+/* FNV-1a: names are short and chosen by the administrator, not by clients. */
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
 /* Check the name; when it is valid and unique, store it and name the service by it from now on. */
 static void service_name(struct ctx *c, struct sect *g, struct conf *conf, size_t idx)
 {
@@ -476,7 +557,7 @@ static void service_name(struct ctx *c, struct sect *g, struct conf *conf, size_
 	const config_setting_t *v;
 	char buf[SHOW_MAX], *first;
 	const char *name;
-	size_t i, len;
+	size_t i, len, slot;
 
 	v = group_get(c, g, "name");
 	if (!v)
@@ -497,8 +578,11 @@ static void service_name(struct ctx *c, struct sect *g, struct conf *conf, size_
 			   show(name, buf, sizeof(buf)));
 		return;
 	}
-	for (i = 0; i < idx; i++) {
-		if (!c->names[i] || strcmp(conf->services[i].name, name) != 0)
+	/* A hash, not a scan of the services before: thousands of services stay O(n). */
+	for (slot = name_hash(name) & c->name_mask; c->name_slot[slot];
+	     slot = (slot + 1) & c->name_mask) {
+		i = c->name_slot[slot] - 1;
+		if (strcmp(conf->services[i].name, name) != 0)
 			continue;
 		first = loc_setting(c, c->names[i]);
 		if (!first) {
@@ -512,6 +596,7 @@ static void service_name(struct ctx *c, struct sect *g, struct conf *conf, size_
 	}
 	memcpy(sv->name, name, len + 1);
 	c->names[idx] = v;
+	c->name_slot[slot] = idx + 1;
 	snprintf(g->label, sizeof(g->label), "services[%s]", name);
 }
 
@@ -525,6 +610,7 @@ static const config_setting_t *service_listen(struct ctx *c, const struct sect *
 	char buf[SHOW_MAX];
 	const char *str;
 	int i, n, has_port;
+	size_t cap;
 
 	v = group_get(c, g, "listen");
 	if (!v)
@@ -535,14 +621,23 @@ static const config_setting_t *service_listen(struct ctx *c, const struct sect *
 		return NULL;
 	}
 	sv->listen = calloc((size_t)n, sizeof(*sv->listen));
-	ls = realloc(c->ls, (c->nls + (size_t)n) * sizeof(*ls));
-	if (!sv->listen || !ls) {
-		if (ls)
-			c->ls = ls;
+	if (!sv->listen) {
 		c->nomem = 1;
 		return NULL;
 	}
-	c->ls = ls;
+	/* Doubling: growing by one service at a time copies O(n^2) bytes over 10,000 services. */
+	if (c->nls + (size_t)n > c->als) {
+		cap = c->als ? c->als : 16;
+		while (cap < c->nls + (size_t)n)
+			cap *= 2;
+		ls = realloc(c->ls, cap * sizeof(*ls));
+		if (!ls) {
+			c->nomem = 1;
+			return NULL;
+		}
+		c->ls = ls;
+		c->als = cap;
+	}
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(v, (unsigned)i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -976,7 +1071,11 @@ static void services_load(struct ctx *c, const config_setting_t *s, struct conf 
 	}
 	conf->services = calloc((size_t)n, sizeof(*conf->services));
 	c->names = calloc((size_t)n, sizeof(*c->names));
-	if (!conf->services || !c->names) {
+	for (c->name_mask = 1; c->name_mask < 2 * (size_t)n; c->name_mask *= 2)
+		;
+	c->name_slot = calloc(c->name_mask, sizeof(*c->name_slot));
+	c->name_mask--;
+	if (!conf->services || !c->names || !c->name_slot) {
 		c->nomem = 1;
 		return;
 	}
@@ -1003,11 +1102,119 @@ static const char *service_label(const struct conf *conf, size_t i, char *buf, s
 	return buf;
 }
 
-/* A dual-stack "::" (v6only = false) also takes every IPv4 address of its port. */
-static int dualstack_conflict(const struct addr *a, int a_v6only, const struct addr *b)
+/* A listen entry as the conflict check sorts it: equal keys are the same address:port. */
+struct listen_key {
+	unsigned port;
+	int family;
+	int any;		/* 0.0.0.0 or :: */
+	unsigned char host[16]; /* the address, IPv4 in the first 4 bytes */
+	uint32_t scope;		/* IPv6 scope id */
+	size_t ls;		/* index in ctx.ls: the order the entries were written */
+};
+
+static void listen_key_fill(struct listen_key *k, const struct addr *a, size_t ls)
 {
-	return !a_v6only && a->u.sa.sa_family == AF_INET6 && addr_is_any(a) &&
-	       b->u.sa.sa_family == AF_INET && addr_port(a) == addr_port(b);
+	memset(k, 0, sizeof(*k));
+	k->port = addr_port(a);
+	k->family = a->u.sa.sa_family;
+	k->any = addr_is_any(a);
+	if (k->family == AF_INET) {
+		memcpy(k->host, &a->u.in4.sin_addr, 4);
+	} else {
+		memcpy(k->host, &a->u.in6.sin6_addr, 16);
+		k->scope = a->u.in6.sin6_scope_id;
+	}
+	k->ls = ls;
+}
+
+/* By port, family, address, scope, then as written: a run of equal addresses starts with its first. */
+static int listen_key_cmp(const void *pa, const void *pb)
+{
+	const struct listen_key *a = pa, *b = pb;
+	int d;
+
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	d = memcmp(a->host, b->host, sizeof(a->host));
+	if (d)
+		return d;
+	if (a->scope != b->scope)
+		return a->scope < b->scope ? -1 : 1;
+	return a->ls < b->ls ? -1 : a->ls > b->ls;
+}
+
+/* One address:port (family, address, scope; the port is compared by the caller). */
+static int listen_key_same(const struct listen_key *a, const struct listen_key *b)
+{
+	return a->family == b->family && a->scope == b->scope &&
+	       memcmp(a->host, b->host, sizeof(a->host)) == 0;
+}
+
+#define NONE ((size_t)-1)
+
+static size_t min_idx(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * For each entry J, the first entry I < J (as written) that claims the same
+ * address:port: an equal address, a wildcard of its family on its port, or
+ * (any of them) a dual-stack "::" and an IPv4 address on one port. That is
+ * what comparing every pair gives, but sorted by port: a config with
+ * thousands of services is checked in O(n log n), not O(n^2). Fills
+ * FIRST[J] (NONE when J conflicts with nothing written before it).
+ */
+static int conflicts_find(const struct ctx *c, const struct conf *conf, size_t *first)
+{
+	struct listen_key *k;
+	size_t n = 0, i, j, start, end, all[2], wild[2], dual, eq = NONE;
+	int f;
+
+	k = calloc(c->nls ? c->nls : 1, sizeof(*k));
+	if (!k)
+		return -1;
+	for (j = 0; j < c->nls; j++) {
+		first[j] = NONE;
+		listen_key_fill(&k[n], &conf->services[c->ls[j].svc].listen[c->ls[j].idx], j);
+		/* Port 0: the entry's port is missing, already reported; it conflicts with nothing. */
+		if (k[n].port)
+			n++;
+	}
+	qsort(k, n, sizeof(*k), listen_key_cmp);
+	for (start = 0; start < n; start = end) {
+		/* One port: the first entry of each family, of each wildcard, of each dual-stack "::". */
+		all[0] = all[1] = wild[0] = wild[1] = dual = NONE;
+		for (end = start; end < n && k[end].port == k[start].port; end++) {
+			f = k[end].family == AF_INET6;
+			all[f] = min_idx(all[f], k[end].ls);
+			if (k[end].any) {
+				wild[f] = min_idx(wild[f], k[end].ls);
+				if (f && !conf->services[c->ls[k[end].ls].svc].v6only)
+					dual = min_idx(dual, k[end].ls);
+			}
+		}
+		for (i = start; i < end; i++) {
+			j = k[i].ls;
+			f = k[i].family == AF_INET6;
+			/* The first of a run of equal addresses; later ones conflict with it. */
+			if (i == start || !listen_key_same(&k[i - 1], &k[i]))
+				eq = j;
+			first[j] = eq;
+			first[j] = min_idx(first[j], k[i].any ? all[f] : wild[f]);
+			if (!f)
+				first[j] = min_idx(first[j], dual);
+			else if (k[i].any && !conf->services[c->ls[j].svc].v6only)
+				first[j] = min_idx(first[j], all[0]);
+			/* Only entries written before J count; every candidate above is a minimum. */
+			if (first[j] >= j)
+				first[j] = NONE;
+		}
+	}
+	free(k);
+	return 0;
 }
 
 /* No two entries, in one service or across services, may claim one address:port. */
@@ -1016,37 +1223,469 @@ static void conflicts_check(struct ctx *c, const struct conf *conf)
 	char label[LABEL_MAX], other[LABEL_MAX], sa[ADDR_STRLEN], sb[ADDR_STRLEN], *loc;
 	const struct addr *a, *b;
 	const struct service *sv;
-	size_t i, j;
+	size_t i, j, *first;
 
+	first = calloc(c->nls ? c->nls : 1, sizeof(*first));
+	if (!first || conflicts_find(c, conf, first) < 0) {
+		free(first);
+		c->nomem = 1;
+		return;
+	}
 	for (j = 0; j < c->nls; j++) {
-		b = &conf->services[c->ls[j].svc].listen[c->ls[j].idx];
-		if (!addr_port(b))
+		i = first[j];
+		if (i == NONE)
 			continue;
-		for (i = 0; i < j; i++) {
-			sv = &conf->services[c->ls[i].svc];
-			a = &sv->listen[c->ls[i].idx];
-			if (!addr_port(a) ||
-			    !(addr_conflict(a, b) || dualstack_conflict(a, sv->v6only, b) ||
-			      dualstack_conflict(b, conf->services[c->ls[j].svc].v6only, a)))
-				continue;
-			loc = loc_setting(c, c->ls[i].s);
-			if (!loc) {
-				c->nomem = 1;
-				return;
-			}
-			if (sv->name[0])
-				snprintf(other, sizeof(other), "\"%s\"", sv->name);
-			else
-				snprintf(other, sizeof(other), "#%zu", c->ls[i].svc + 1);
-			conf_error(c, c->ls[j].s,
-				   service_label(conf, c->ls[j].svc, label, sizeof(label)),
-				   "listen", "%s conflicts with %s of service %s (%s)",
-				   addr_format(b, sb, sizeof(sb)), addr_format(a, sa, sizeof(sa)),
-				   other, loc);
-			free(loc);
+		b = &conf->services[c->ls[j].svc].listen[c->ls[j].idx];
+		sv = &conf->services[c->ls[i].svc];
+		a = &sv->listen[c->ls[i].idx];
+		loc = loc_setting(c, c->ls[i].s);
+		if (!loc) {
+			c->nomem = 1;
 			break;
 		}
+		if (sv->name[0])
+			snprintf(other, sizeof(other), "\"%s\"", sv->name);
+		else
+			snprintf(other, sizeof(other), "#%zu", c->ls[i].svc + 1);
+		conf_error(c, c->ls[j].s, service_label(conf, c->ls[j].svc, label, sizeof(label)),
+			   "listen", "%s conflicts with %s of service %s (%s)",
+			   addr_format(b, sb, sizeof(sb)), addr_format(a, sa, sizeof(sa)), other,
+			   loc);
+		free(loc);
 	}
+	free(first);
+}
+
+/*
+ * The pre-scan: every file libconfig is going to read, checked first for
+ * what libconfig 1.5 handles badly. It hangs opening a FIFO and exits the
+ * whole process ("input in flex scanner failed") on an @include of a
+ * directory; its scanner rescans a token from its start at every 8 KiB read,
+ * so one long string, comment or run of blanks takes quadratic time (a 10 MB
+ * string: minutes), as does a group with many settings (each new one is
+ * compared with all before it); a NUL byte in a string or a "\x00" escape
+ * silently cuts the string short; and an integer without the L suffix is
+ * silently truncated to 32 bits (4294967303 reads as 7). The scan follows
+ * @include exactly as libconfig does (the include dir joined with the name
+ * as written, 10 deep at most), so it reads what libconfig will read.
+ */
+struct scan {
+	const char *file; /* as messages name it: the path given, or an @include name */
+	const char *p, *end;
+	unsigned line;
+	int depth;    /* of @include */
+	char key[48]; /* the last setting name, for messages */
+};
+
+static void __attribute__((format(printf, 4, 5)))
+scan_error(struct ctx *c, const struct scan *sc, unsigned line, const char *fmt, ...)
+{
+	char *loc, *msg = NULL, *out = NULL;
+	va_list ap;
+	int rc;
+
+	loc = loc_new(c, sc->file, line);
+	va_start(ap, fmt);
+	rc = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		msg = NULL;
+	if (loc && msg && asprintf(&out, "%s: %s", loc, msg) < 0)
+		out = NULL;
+	errs_add(c, out);
+	free(msg);
+	free(loc);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Read all of regular file PATH, at most what is left of CONF_BYTES_MAX.
+ * Returns the bytes (*LEN of them, NUL-terminated), or NULL: *KIND names what
+ * PATH is when it is not a regular file, *TOOBIG is set when it does not fit,
+ * else errno says why. Opened non-blocking, so a FIFO cannot hang us.
+ */
+static char *scan_read(struct ctx *c, const char *path, size_t *len, const char **kind, int *toobig)
+{
+	size_t cap, n = 0, left = CONF_BYTES_MAX - c->scanned;
+	struct stat st;
+	char *buf = NULL, *nb;
+	ssize_t r;
+	int fd, err;
+
+	*kind = NULL;
+	*toobig = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*kind = file_kind(st.st_mode);
+		errno = EINVAL;
+		goto fail;
+	}
+	/* st_size is a hint only (0 for /proc files): grow as needed, to one byte past LEFT. */
+	cap = ((size_t)st.st_size < left ? (size_t)st.st_size : left) + 1;
+	buf = malloc(cap + 1);
+	if (!buf)
+		goto fail;
+	for (;;) {
+		if (n == cap) {
+			if (n > left) {
+				*toobig = 1;
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap < (left + 1) / 2 ? cap * 2 : left + 1;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				goto fail;
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > left) {
+		*toobig = 1;
+		errno = EFBIG;
+		goto fail;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	c->scanned += n;
+	return buf;
+fail:
+	err = errno;
+	free(buf);
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+static void scan_file(struct ctx *c, const char *file, int depth, const struct scan *from,
+		      unsigned from_line);
+
+/* An @include line of SC at LINE naming NAME (LEN bytes, not NUL-terminated). */
+static void scan_include(struct ctx *c, struct scan *sc, unsigned line, const char *name,
+			 size_t len)
+{
+	char *file, buf[SHOW_MAX];
+
+	/* libconfig reports nesting too deep itself, at this line. */
+	if (sc->depth >= CONF_INCLUDE_DEPTH)
+		return;
+	file = strndup(name, len);
+	if (!file) {
+		c->nomem = 1;
+		return;
+	}
+	/* Reported once: the limit stops a file that includes another many times over. */
+	if (++c->includes == CONF_INCLUDES_MAX + 1)
+		scan_error(c, sc, line,
+			   "@include \"%s\": more than %d @include directives in all "
+			   "(does a file include another many times, or itself?)",
+			   show(file, buf, sizeof(buf)), CONF_INCLUDES_MAX);
+	else if (c->includes <= CONF_INCLUDES_MAX)
+		scan_file(c, file, sc->depth + 1, sc, line);
+	free(file);
+}
+
+/* Whether SC is at an @include line: `^[ \t]*@include[ \t]+"`, libconfig's own pattern. */
+static int scan_include_line(struct ctx *c, struct scan *sc)
+{
+	const char *p = sc->p, *name;
+	unsigned line = sc->line;
+
+	while (p < sc->end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(sc->end - p) < 9 || memcmp(p, "@include", 8) != 0 ||
+	    (p[8] != ' ' && p[8] != '\t'))
+		return 0;
+	p += 8;
+	while (p < sc->end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == sc->end || *p != '"')
+		return 0;
+	name = ++p;
+	while (p < sc->end && *p != '"')
+		if (*p++ == '\n')
+			sc->line++;
+	if (p == sc->end)
+		return 0; /* unterminated: libconfig reports it */
+	scan_include(c, sc, line, name, (size_t)(p - name));
+	sc->p = p + 1;
+	return 1;
+}
+
+/* An integer literal NUM (LEN bytes) must mean what it says: libconfig truncates silently. */
+static void scan_number(struct ctx *c, const struct scan *sc, const char *num, size_t len)
+{
+	char text[48], *end;
+	int neg, hex, l64;
+	unsigned long long v, max;
+	size_t i, digits;
+
+	if (len >= sizeof(text))
+		len = sizeof(text) - 1;
+	memcpy(text, num, len);
+	text[len] = '\0';
+	i = text[0] == '-' || text[0] == '+';
+	neg = text[0] == '-';
+	hex = text[i] == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X');
+	if (hex && i)
+		return; /* "-0x7": libconfig's syntax error */
+	digits = hex ? strspn(text + i + 2, "0123456789abcdefABCDEF") + 2 :
+		       strspn(text + i, "0123456789");
+	if (digits == (hex ? 2u : 0u))
+		return;
+	l64 = strcmp(text + i + digits, "L") == 0 || strcmp(text + i + digits, "LL") == 0;
+	if (!l64 && text[i + digits])
+		return; /* a float, or something libconfig rejects */
+	errno = 0;
+	v = strtoull(text + i, &end, hex ? 16 : 10);
+	/* What fits libconfig's int (32 bits) or, with L, long long; hex counts as unsigned bits. */
+	max = l64 ? (unsigned long long)INT64_MAX + neg : (unsigned long long)INT32_MAX + neg;
+	if (errno != ERANGE && v <= max)
+		return;
+	text[i + digits] = '\0';
+	if (!l64 && (errno == ERANGE || v > (unsigned long long)INT64_MAX + neg))
+		scan_error(c, sc, sc->line, "%s%s%s does not fit in 64 bits", sc->key,
+			   sc->key[0] ? ": " : "", text);
+	else if (!l64)
+		scan_error(c, sc, sc->line,
+			   "%s%s%s does not fit in 32 bits: libconfig would silently read another "
+			   "number (write %sL)",
+			   sc->key, sc->key[0] ? ": " : "", text, text);
+	else
+		scan_error(c, sc, sc->line, "%s%s%sL does not fit in 64 bits", sc->key,
+			   sc->key[0] ? ": " : "", text);
+}
+
+/* Report a token longer than CONF_TOKEN_MAX; WHAT names it. */
+static int scan_token(struct ctx *c, const struct scan *sc, unsigned line, const char *what,
+		      size_t len)
+{
+	if (len <= CONF_TOKEN_MAX)
+		return 0;
+	scan_error(c, sc, line, "%s of %zu bytes (at most %d)", what, len, CONF_TOKEN_MAX);
+	return -1;
+}
+
+#define IS_BLANK(ch) ((ch) == ' ' || (ch) == '\t' || (ch) == '\r' || (ch) == '\f')
+#define IS_WORD(ch)                                                                     \
+	(((ch) >= 'a' && (ch) <= 'z') || ((ch) >= 'A' && (ch) <= 'Z') || (ch) == '_' || \
+	 (ch) == '*' || (ch) == '-' || ((ch) >= '0' && (ch) <= '9'))
+
+/* Scan the text of one file; stops at the first problem that libconfig must not see. */
+static void scan_text(struct ctx *c, struct scan *sc)
+{
+	unsigned counts[CONF_NEST_MAX + 1], line;
+	char kinds[CONF_NEST_MAX + 1];
+	const char *start;
+	int sp = 0, bol = 1;
+	size_t n;
+
+	kinds[0] = '{'; /* the file itself is a group */
+	counts[0] = 0;
+	while (sc->p < sc->end) {
+		if (bol && scan_include_line(c, sc))
+			continue;
+		bol = 0;
+		start = sc->p;
+		line = sc->line;
+		switch (*sc->p) {
+		case '\0':
+			scan_error(c, sc, line, "a NUL byte (is this a configuration file?)");
+			return;
+		case '\n':
+			sc->line++;
+			sc->p++;
+			bol = 1;
+			continue;
+		case '"':
+			for (sc->p++; sc->p < sc->end && *sc->p != '"'; sc->p++) {
+				if (*sc->p == '\n') {
+					sc->line++;
+				} else if (*sc->p == '\\' && sc->p + 1 < sc->end) {
+					/* libconfig turns \x00 into a NUL that ends the string there. */
+					if ((sc->p[1] == 'x' || sc->p[1] == 'X') &&
+					    sc->end - sc->p >= 4 && sc->p[2] == '0' &&
+					    sc->p[3] == '0') {
+						scan_error(c, sc, sc->line,
+							   "%s%sa string holds \\x00 (a NUL byte)",
+							   sc->key, sc->key[0] ? ": " : "");
+						return;
+					}
+					if (*++sc->p == '\n')
+						sc->line++;
+				} else if (*sc->p == '\0') {
+					break;
+				}
+			}
+			if (sc->p < sc->end && *sc->p == '"')
+				sc->p++;
+			if (scan_token(c, sc, line, "a string", (size_t)(sc->p - start)) < 0)
+				return;
+			continue;
+		case '#':
+			n = strcspn(sc->p, "\n");
+			sc->p += n;
+			if (scan_token(c, sc, line, "a comment", n) < 0)
+				return;
+			continue;
+		case '/':
+			if (sc->p + 1 < sc->end && sc->p[1] == '/') {
+				n = strcspn(sc->p, "\n");
+				sc->p += n;
+				if (scan_token(c, sc, line, "a comment", n) < 0)
+					return;
+				continue;
+			}
+			if (sc->p + 1 < sc->end && sc->p[1] == '*') {
+				/* libconfig takes these a character at a time: any length is fine. */
+				for (sc->p += 2; sc->p < sc->end; sc->p++) {
+					if (*sc->p == '\n')
+						sc->line++;
+					else if (*sc->p == '*' && sc->p + 1 < sc->end &&
+						 sc->p[1] == '/')
+						break;
+				}
+				sc->p = sc->p < sc->end ? sc->p + 2 : sc->end;
+				continue;
+			}
+			break;
+		case '{':
+		case '(':
+		case '[':
+			if (sp == CONF_NEST_MAX) {
+				scan_error(c, sc, line, "nested more than %d deep", CONF_NEST_MAX);
+				return;
+			}
+			kinds[++sp] = *sc->p;
+			counts[sp] = 0;
+			break;
+		case '}':
+		case ')':
+		case ']':
+			if (sp > 0)
+				sp--;
+			break;
+		case '=':
+		case ':':
+			if (kinds[sp] == '{' && ++counts[sp] == CONF_GROUP_MAX + 1) {
+				scan_error(c, sc, line, "more than %d settings in one group",
+					   CONF_GROUP_MAX);
+				return;
+			}
+			break;
+		default:
+			if (IS_BLANK(*sc->p)) {
+				while (sc->p < sc->end && IS_BLANK(*sc->p))
+					sc->p++;
+				if (scan_token(c, sc, line, "a run of blanks",
+					       (size_t)(sc->p - start)) < 0)
+					return;
+				continue;
+			}
+			if (IS_WORD(*sc->p) || *sc->p == '+' || *sc->p == '.') {
+				/* A name, or a number (with its sign, exponent sign and suffix). */
+				for (sc->p++; sc->p < sc->end; sc->p++)
+					if (!IS_WORD(*sc->p) && *sc->p != '.' &&
+					    !((*sc->p == '+') &&
+					      (sc->p[-1] == 'e' || sc->p[-1] == 'E')))
+						break;
+				n = (size_t)(sc->p - start);
+				if (scan_token(c, sc, line, "a word", n) < 0)
+					return;
+				if ((*start >= '0' && *start <= '9') || *start == '-' ||
+				    *start == '+') {
+					scan_number(c, sc, start, n);
+				} else if (*start != '.') {
+					if (n >= sizeof(sc->key))
+						n = sizeof(sc->key) - 1;
+					memcpy(sc->key, start, n);
+					sc->key[n] = '\0';
+				}
+				continue;
+			}
+			break;
+		}
+		sc->p++;
+	}
+}
+
+/*
+ * Pre-scan FILE (named as libconfig names it) at include DEPTH; FROM and
+ * FROM_LINE are the @include line that names it (NULL for the main file).
+ */
+static void scan_file(struct ctx *c, const char *file, int depth, const struct scan *from,
+		      unsigned from_line)
+{
+	struct scan sc = { .file = file, .line = 1, .depth = depth };
+	char *path = NULL, *text, buf[SHOW_MAX];
+	const char *kind;
+	size_t len;
+	int toobig;
+
+	if (from && c->incdir && asprintf(&path, "%s/%s", c->incdir, file) < 0) {
+		c->nomem = 1;
+		return;
+	}
+	text = scan_read(c, path ? path : file, &len, &kind, &toobig);
+	free(path);
+	if (!text) {
+		if (toobig && from)
+			scan_error(
+				c, from, from_line,
+				"@include \"%s\": the configuration is larger than %u bytes in all "
+				"(with every file it includes)",
+				show(file, buf, sizeof(buf)), CONF_BYTES_MAX);
+		else if (toobig)
+			errs_add(c, asprintf(&path, "%s: larger than %u bytes (%u MiB), the limit",
+					     file, CONF_BYTES_MAX, CONF_BYTES_MAX >> 20) < 0 ?
+					    NULL :
+					    path);
+		/* libconfig would exit the process on a directory: no @include of one. */
+		else if (kind && from)
+			scan_error(c, from, from_line, "@include \"%s\": %s, not a regular file",
+				   show(file, buf, sizeof(buf)), kind);
+		/* The main file being a directory: libconfig says so, as before. */
+		else if (kind && strcmp(kind, "a directory") != 0) {
+			c->read_errno = EINVAL;
+			errs_add(c, asprintf(&path, "%s: cannot read: %s, not a regular file", file,
+					     kind) < 0 ?
+					    NULL :
+					    path);
+		} else if (errno == ENOMEM)
+			c->nomem = 1;
+		/* Cannot open it: libconfig's own message says so at the right place. */
+		return;
+	}
+	sc.p = text;
+	sc.end = text + len;
+	scan_text(c, &sc);
+	free(text);
 }
 
 /* Why PATH could not be read: libconfig's errno is not reliable (a directory leaves 0). */
@@ -1083,6 +1722,16 @@ static void read_error(struct ctx *c, const config_t *cfg)
 	}
 	if (!text)
 		text = "syntax error";
+	/* A loop of @include reaches libconfig's depth limit: say what it means. */
+	if (strcmp(text, "include file nesting too deep") == 0) {
+		if (asprintf(&line,
+			     "%s: @include: nested more than %d deep (does a file include itself?)",
+			     loc, CONF_INCLUDE_DEPTH) < 0)
+			line = NULL;
+		errs_add(c, line);
+		free(loc);
+		return;
+	}
 	/* Most of libconfig's texts are just "syntax error"; do not say it twice. */
 	if (strcmp(text, "syntax error") == 0)
 		text = NULL;
@@ -1115,6 +1764,9 @@ struct conf *conf_load(const char *path, struct conf_errors *errs)
 		config_set_include_dir(&cfg, dir);
 		c.incdir = dir;
 	}
+	scan_file(&c, path, 0, NULL, 0);
+	if (c.nerr || c.nomem)
+		goto fail;
 	if (!config_read_file(&cfg, path)) {
 		read_error(&c, &cfg);
 		goto fail;
@@ -1139,21 +1791,29 @@ struct conf *conf_load(const char *path, struct conf_errors *errs)
 		goto fail;
 
 	free(c.names);
+	free(c.name_slot);
 	free(c.ls);
 	config_destroy(&cfg);
 	free(dir);
 	return conf;
 
 fail:
+	if (c.dropped) {
+		if (asprintf(&line, "%s: %zu more errors not shown (the first %d are)", path,
+			     c.dropped, CONF_ERRORS_MAX) < 0)
+			line = NULL;
+		errs_push(&c, line);
+	}
 	if (c.nomem) {
 		line = NULL;
 		if (asprintf(&line, "%s: out of memory", path) < 0)
 			line = NULL;
-		errs_add(&c, line);
+		errs_push(&c, line);
 	}
 	err = c.nomem ? ENOMEM : c.read_errno ? c.read_errno : EINVAL;
 	conf_free(conf);
 	free(c.names);
+	free(c.name_slot);
 	free(c.ls);
 	config_destroy(&cfg);
 	free(dir);

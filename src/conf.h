@@ -7,6 +7,20 @@
 
 #include "acceptd.h"
 
+/*
+ * Limits on what conf_load() reads (documented in acceptd.conf(5)). libconfig
+ * 1.5 takes time quadratic in the length of one token and in the number of
+ * settings in one group, hangs on a FIFO and exits the process on an
+ * @include of a directory, so each file is checked before libconfig sees it.
+ */
+#define CONF_BYTES_MAX	   (4u << 20) /* the main file and every inclusion of a file, together */
+#define CONF_TOKEN_MAX	   65536      /* one string, comment, word or run of blanks */
+#define CONF_GROUP_MAX	   100	      /* settings in one group ({ ... }) */
+#define CONF_NEST_MAX	   100	      /* groups, lists and arrays inside each other */
+#define CONF_INCLUDES_MAX  100	      /* @include directives followed, in all */
+#define CONF_INCLUDE_DEPTH 10	      /* libconfig's own limit on nested @include */
+#define CONF_ERRORS_MAX	   100	      /* messages kept; the rest are counted */
+
 /* Every problem found in a file, one "FILE:LINE: KEY: message" string each. */
 struct conf_errors {
 	size_t n;

@@ -460,26 +460,30 @@ static int children_reserve(void)
  * from here. Returns the pid, or -1 to take the fork path, which also
  * reports any failure the usual way.
  */
-static pid_t spawn_exec(const struct conn *c)
+/*
+ * Whether the parent logs connection-accepted for C: when it knows all the
+ * entry says (no name to look up, no PROXY header to read). journald then
+ * takes it from a sender it knows, instead of building a new client context
+ * (a dozen /proc reads) for every child, and the child does no logging.
+ */
+static int parent_logs_accepted(const struct conn *c)
+{
+	return srv.conf->log_connections == LOG_CONN_BOTH && !c->svc->proxy &&
+	       (c->svc->resolve == RESOLVE_NONE || c->cached);
+}
+
+static void log_accepted(const struct conn *c, pid_t pid)
 {
 	const char *host = c->cached ? c->cached_host : "";
 	struct peer_name name = { host, c->svc->resolve, c->cached_lookup };
 	struct log_field f[CONN_FIELDS];
-	struct conn_info ci;
+	struct conn_info ci = { c->svc->name, &c->peer, &c->local, NULL, &name, pid };
 	struct conn_text t;
-	pid_t pid;
-	int n;
+	int n = conn_fields(f, &t, &ci);
 
-	if (exec_spawn(c, host, &pid) < 0)
-		return -1;
-	if (srv.conf->log_connections == LOG_CONN_BOTH) {
-		ci = (struct conn_info){ c->svc->name, &c->peer, &c->local, NULL, &name, pid };
-		n = conn_fields(f, &t, &ci);
-		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
-			  "connection from %s [%s]:%s to %s on [%s]:%s", host[0] ? host : t.raddr,
-			  t.raddr, t.rport, c->svc->name, t.laddr, t.lport);
-	}
-	return pid;
+	log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
+		  "connection from %s [%s]:%s to %s on [%s]:%s", host[0] ? host : t.raddr, t.raddr,
+		  t.rport, c->svc->name, t.laddr, t.lport);
 }
 
 static void spawn(struct conn *c, struct svc_state *st)
@@ -512,8 +516,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 	/* Before fork(): the child may run first, and the duration includes all of it. */
 	start = now_usec();
 	if (verdict[0] < 0 && exec_spawnable(c->svc, c->cached)) {
-		pid = spawn_exec(c);
-		spawned = pid > 0;
+		spawned = exec_spawn(c, c->cached ? c->cached_host : "", &pid) == 0;
 		if (spawned)
 			goto forked;
 	}
@@ -531,10 +534,13 @@ static void spawn(struct conn *c, struct svc_state *st)
 	if (pid == 0) {
 		if (verdict[1] >= 0)
 			close(verdict[1]);
-		child_main(c, srv.report_wr, srv.conf->log_connections == LOG_CONN_BOTH,
+		child_main(c, srv.report_wr,
+			   srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs_accepted(c),
 			   srv.closefds, srv.nclosefds);
 	}
 forked:
+	if (parent_logs_accepted(c))
+		log_accepted(c, pid);
 	close(c->fd);
 	if (verdict[0] >= 0)
 		close(verdict[0]);

@@ -5,10 +5,9 @@
 # to), the parent starts the program with clone(CLONE_VM | CLONE_VFORK). The program must
 # see exactly what a forked child would give it: fds 0, 1, 2 (the socket twice and a journal
 # stream connected by the program's own process, so journald credits its lines to its PID),
-# no blocked or ignored signal, the same environment. Which path ran is visible in the
-# journal: a forked child logs connection-accepted itself (_PID = CHILD_PID), the spawn
-# path logs it from the parent (_PID = acceptd's). A program that cannot be executed falls
-# back to the fork path and is reported as before (127, "cannot execute").
+# no blocked or ignored signal, the same environment. Which path ran is read from strace's
+# view of acceptd's clone calls. A program that cannot be executed falls back to the fork
+# path and is reported as before (127, "cannot execute").
 # shellcheck disable=SC2015 # A && B || fail: either false fails
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -70,24 +69,32 @@ show() {
 	[ -n "$SHOWN_PID" ] || fail "$1: no report: $OUT"
 }
 
-# path_of SERVICE CHILD_PID: "spawn" if the parent logged the connection-accepted entry,
-# "fork" if the child did, after checking the entry names the program's PID
-path_of() {
-	local pid
-	wait_for journal_has MESSAGE_ID="$MSGID_CONN_ACCEPTED" ACCEPTD_SERVICE="$1" CHILD_PID="$2" ||
-		fail "$1: no connection-accepted entry with CHILD_PID=$2"
-	pid=$(journal_values _PID MESSAGE_ID="$MSGID_CONN_ACCEPTED" ACCEPTD_SERVICE="$1" CHILD_PID="$2")
-	case $pid in
-	"$DAEMON_PID") echo spawn ;;
-	"$2") echo fork ;;
-	*) fail "$1: connection-accepted for CHILD_PID=$2 came from _PID=$pid" ;;
-	esac
+# traced COMMAND...: run COMMAND while strace watches acceptd's clone calls; PATH_TAKEN is
+# "spawn" for clone(CLONE_VM|CLONE_VFORK), "fork" for a plain fork (glibc's fork is a clone
+# without CLONE_VM), "?" for neither
+traced() {
+	local log=$TESTDIR/strace.out
+	rm -f "$log" "$log.err"
+	strace -e trace=clone,clone3 -p "$DAEMON_PID" -o "$log" 2>"$log.err" &
+	local st=$!
+	wait_for grep -q attached "$log.err" || hard_error "strace did not attach: $(cat "$log.err")"
+	"$@"
+	kill -INT "$st"
+	wait "$st" 2>/dev/null
+	if grep -q 'CLONE_VM|CLONE_VFORK' "$log"; then
+		PATH_TAKEN=spawn
+	elif grep -q 'clone' "$log"; then
+		PATH_TAKEN=fork
+	else
+		PATH_TAKEN="?"
+	fi
 }
 
-show sp-show 7001
+command -v strace >/dev/null || skip "strace is not installed (the test tells fork from spawn by it)"
+traced show sp-show 7001
 grep -qx "FDS 0 1 2" <<<"$OUT" || fail "sp-show: descriptors other than 0 1 2: $OUT"
 [[ $(sed -n 's/^FD2 //p' <<<"$OUT") == socket:* ]] || fail "sp-show: fd 2 is not a journal stream: $OUT"
-[ "$(path_of sp-show "$SHOWN_PID")" = spawn ] || fail "sp-show (resolve none) was forked, not spawned"
+[ "$PATH_TAKEN" = spawn ] || fail "sp-show (resolve none): $PATH_TAKEN, not spawned: $(cat "$TESTDIR/strace.out")"
 # Read by grep: python ignores SIGPIPE and SIGXFSZ itself.
 sig=$(probe exchange 127.0.0.1 7005 --timeout 20 | tr -s '\t ' ' ') || fail "sp-sig: no answer"
 [ "$sig" = "SigBlk: 0000000000000000
@@ -143,14 +150,12 @@ journal_count PRIORITY=3 MESSAGE="sp-gone: cannot execute $TESTDIR/gone.sh: No s
 	grep -qx 1 || fail "sp-gone: the failure was not logged once as an error"
 ok "a program that cannot be executed: the fork path reports it (127, one error entry)"
 
-show nm-show 7004 127.0.0.2
-first=$SHOWN_PID
+traced show nm-show 7004 127.0.0.2
 grep -qx "ENV TCPREMOTEHOST=named.test" <<<"$OUT" || fail "nm-show (first): no TCPREMOTEHOST: $OUT"
-[ "$(path_of nm-show "$first")" = fork ] || fail "nm-show: the first connection (name unknown) was not forked"
-show nm-show 7004 127.0.0.2
+[ "$PATH_TAKEN" = fork ] || fail "nm-show: the first connection (name unknown): $PATH_TAKEN, not forked"
+traced show nm-show 7004 127.0.0.2
 grep -qx "ENV TCPREMOTEHOST=named.test" <<<"$OUT" || fail "nm-show (cached): no TCPREMOTEHOST: $OUT"
-[ "$(path_of nm-show "$SHOWN_PID")" = spawn ] ||
-	fail "nm-show: the repeat client (name cached) was not spawned"
+[ "$PATH_TAKEN" = spawn ] || fail "nm-show: the repeat client (name cached): $PATH_TAKEN, not spawned"
 wait_for journal_has MESSAGE_ID="$MSGID_CONN_ENDED" ACCEPTD_SERVICE=nm-show CHILD_PID="$SHOWN_PID" \
 	REMOTE_HOST=named.test || fail "nm-show: the spawned connection's end entry has no REMOTE_HOST"
 ok "resolve name: the first connection is forked (lookup), the repeat client spawned with the cached name"
