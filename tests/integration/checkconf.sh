@@ -210,3 +210,20 @@ if [ "$RC" != 78 ] || [ "$(grep -c "^$(lit "$CONF"):[0-9]*: .*services" <<<"$ERR
 	fail "no service: exit $RC (expected 78 and one FILE:LINE: line naming services): $ERR"
 fi
 ok "no service: exit 78: $ERR"
+
+# Not regular files: libconfig 1.5 waits forever on a FIFO, and an @include of a directory
+# made flex end the whole process with status 2 (a reload would have killed the daemon).
+mkfifo "$TESTDIR/fifo.conf" || hard_error "mkfifo failed"
+RC=0
+timeout 20 "$ACCEPTD" -t -c "$TESTDIR/fifo.conf" >"$TESTDIR/t.out" 2>"$TESTDIR/t.err" || RC=$?
+ERR=$(cat "$TESTDIR/t.err")
+if [ "$RC" != 78 ] || [ "$ERR" != "$TESTDIR/fifo.conf: cannot read: a FIFO, not a regular file" ]; then
+	fail "a FIFO as the config: exit $RC (expected 78, 124 is a hang): $ERR"
+fi
+ok "a FIFO as the config: exit 78 at once: $ERR"
+mkdir "$TESTDIR/conf.d" || hard_error "mkdir failed"
+write_conf incdir.conf <<'EOF2'
+@include "conf.d"
+services = ( { name = "a"; listen = [ "127.0.0.1:7" ]; builtin = "echo"; } );
+EOF2
+broken "@include of a directory" "$(lit "$CONF:1: @include \"conf.d\": a directory, not a regular file")"
