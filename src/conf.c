@@ -1446,10 +1446,25 @@ static void scan_number(struct ctx *c, const struct scan *sc, const char *num, s
 	unsigned long long v, max;
 	size_t i, digits;
 
-	if (len >= sizeof(text))
-		len = sizeof(text) - 1;
-	memcpy(text, num, len);
-	text[len] = '\0';
+	/* Leading zeros change nothing but could push the digits out of TEXT: drop them. */
+	i = 0;
+	if (len && (num[0] == '-' || num[0] == '+')) {
+		text[i++] = *num++;
+		len--;
+	}
+	if (len > 2 && num[0] == '0' && (num[1] == 'x' || num[1] == 'X')) {
+		text[i++] = *num++;
+		text[i++] = *num++;
+		len -= 2;
+	}
+	while (len > 1 && num[0] == '0' && num[1] >= '0' && num[1] <= '9') {
+		num++;
+		len--;
+	}
+	if (i + len >= sizeof(text))
+		len = sizeof(text) - 1 - i;
+	memcpy(text + i, num, len);
+	text[i + len] = '\0';
 	i = text[0] == '-' || text[0] == '+';
 	neg = text[0] == '-';
 	hex = text[i] == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X');
@@ -1509,8 +1524,11 @@ static void scan_text(struct ctx *c, struct scan *sc)
 	kinds[0] = '{'; /* the file itself is a group */
 	counts[0] = 0;
 	while (sc->p < sc->end) {
-		if (bol && scan_include_line(c, sc))
+		/* Only at the start of a line: a second @include on it is libconfig's syntax error. */
+		if (bol && scan_include_line(c, sc)) {
+			bol = 0;
 			continue;
+		}
 		bol = 0;
 		start = sc->p;
 		line = sc->line;

@@ -124,7 +124,7 @@ static struct conf *expect_v(const char *what, const char *path, const char *con
 	} while (0)
 
 /* 10,000 services, each on its own port (IPv4 and IPv6): accepted, quickly; then mistakes in it. */
-static void ten_thousand_services(void)
+static void conflict_check_quadratic_10000_services(void)
 {
 	struct conf_errors errs = { 0 };
 	const char *path = path_of("10k.conf");
@@ -268,7 +268,7 @@ static void conflicts_like_pairwise(void)
 }
 
 /* Too big, or tokens that libconfig lexes in quadratic time: refused at once. */
-static void big_files(void)
+static void long_token_quadratic_time_10mb(void)
 {
 	static const char *const kinds[] = { "a string", "a comment", "a run of blanks", "a word" };
 	size_t len = 10u << 20, i;
@@ -315,7 +315,7 @@ static void big_files(void)
 	free(buf);
 }
 
-static void many_settings_and_nesting(void)
+static void many_settings_quadratic_time(void)
 {
 	char *buf;
 	size_t n = 0;
@@ -355,7 +355,7 @@ static void many_settings_and_nesting(void)
 }
 
 /* Not a regular file: a clear error, no hang (FIFO), no exit (directory include). */
-static void not_regular(void)
+static void fifo_hangs_include_of_directory_exits(void)
 {
 	const char *fifo = path_of("fifo"), *p;
 
@@ -387,7 +387,7 @@ static void not_regular(void)
 	EXPECT("@include where libconfig sees none", p, "inc-not.conf:6: syntax error");
 }
 
-static void include_loops(void)
+static void include_loops_and_bombs(void)
 {
 	char name[32];
 	const char *p;
@@ -425,7 +425,7 @@ static void include_loops(void)
 }
 
 /* NUL bytes: libconfig silently cut "ec\0ho" to "ec", and dropped "\x00" ("echoevil"). */
-static void nul_bytes(void)
+static void nul_byte_cuts_string_silently(void)
 {
 	static const char raw[] = "services = ( { name = \"ec\0ho\"; listen = [ \"127.0.0.1:7\" ]; "
 				  "builtin = \"echo\"; } );\n";
@@ -446,7 +446,7 @@ static void nul_bytes(void)
 }
 
 /* Names are [A-Za-z0-9_.-] only: control and non-UTF-8 bytes never reach a journal field or the environment. */
-static void odd_bytes(void)
+static void non_utf8_and_control_bytes(void)
 {
 	const char *p;
 
@@ -469,7 +469,7 @@ static void odd_bytes(void)
 }
 
 /* Absurd numbers: out of range, or (what libconfig would silently truncate) refused before. */
-static void absurd_numbers(void)
+static void big_integer_truncated_silently(void)
 {
 	static const struct {
 		const char *setting, *want;
@@ -503,6 +503,10 @@ static void absurd_numbers(void)
 		{ "port = 0xFFFFFFFFFFFFFFFFL",
 		  "port: 0xFFFFFFFFFFFFFFFFL does not fit in 64 bits" },
 		{ "port = 0x10007", "services[a].port: 65543 is out of range (1-65535)" },
+		/* Leading zeros do not hide the digits from the check. */
+		{ "port = 0000000000000000000000000000000000000000000000000004294967303",
+		  "port: 4294967303 does not fit in 32 bits: libconfig would silently read another "
+		  "number (write 4294967303L)" },
 		{ "port = 7.0", "services[a].port: expected an integer, got a float" },
 		{ "port = 1e999", "services[a].port: expected an integer, got a float" },
 		{ "backlog = -1", "services[a].backlog: -1 is out of range (1-65535)" },
@@ -552,7 +556,7 @@ static void absurd_numbers(void)
 }
 
 /* A million errors: 100 kept, the rest counted in one line. */
-static void error_flood(void)
+static void error_flood_memory(void)
 {
 	size_t n, i;
 	char *buf;
@@ -604,15 +608,15 @@ int main(void)
 		test_bail("mkdtemp failed");
 	atexit(cleanup);
 	/* Includes resolve beside the main file (absolute paths everywhere). */
-	TEST_RUN(ten_thousand_services);
+	TEST_RUN(conflict_check_quadratic_10000_services);
 	TEST_RUN(conflicts_like_pairwise);
-	TEST_RUN(big_files);
-	TEST_RUN(many_settings_and_nesting);
-	TEST_RUN(not_regular);
-	TEST_RUN(include_loops);
-	TEST_RUN(nul_bytes);
-	TEST_RUN(odd_bytes);
-	TEST_RUN(absurd_numbers);
-	TEST_RUN(error_flood);
+	TEST_RUN(long_token_quadratic_time_10mb);
+	TEST_RUN(many_settings_quadratic_time);
+	TEST_RUN(fifo_hangs_include_of_directory_exits);
+	TEST_RUN(include_loops_and_bombs);
+	TEST_RUN(nul_byte_cuts_string_silently);
+	TEST_RUN(non_utf8_and_control_bytes);
+	TEST_RUN(big_integer_truncated_silently);
+	TEST_RUN(error_flood_memory);
 	return test_summary();
 }
