@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -27,8 +28,22 @@ static int log_level = LOG_INFO;
 static int journal_fd = -1; /* connected, non-blocking; -1: stderr backend */
 static int in_child;
 static int stderr_is_journal; /* stderr is already a journal stream ($JOURNAL_STREAM) */
-static unsigned long dropped;
-static int starting = 1; /* before READY: errors also go to stderr */
+static int starting = 1;      /* before READY: errors also go to stderr */
+
+/*
+ * Messages that found the journal's socket full. The count lives in a shared
+ * anonymous page, so that what forked children drop is counted with what the
+ * parent drops; only the parent reports it. Without the page (mmap failed),
+ * a private counter counts the parent's drops alone.
+ */
+static unsigned long private_drops;
+static unsigned long *drops = &private_drops;
+static unsigned long drops_reported; /* parent: the count its last delivered report covered */
+
+/* What a send to the journal did. */
+#define SENT   0
+#define FULL   1  /* the socket was full: not sent */
+#define FAILED -1 /* no journal to send to: the caller writes stderr instead */
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",	  [LOG_CRIT] = "crit",
@@ -73,9 +88,30 @@ static int stderr_journal_stream(void)
 	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
 }
 
+static void drops_map(void)
+{
+	void *p;
+
+	if (drops != &private_drops)
+		return;
+	p = mmap(NULL, sizeof(*drops), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	drops = p;
+	*drops = private_drops;
+}
+
+static void drops_report_at_exit(void);
+
 void log_init(int level)
 {
+	static int once;
+
 	log_level = level;
+	if (!once++) {
+		drops_map();
+		(void)atexit(drops_report_at_exit);
+	}
 	if (journal_fd >= 0) {
 		close(journal_fd);
 		journal_fd = -1;
@@ -107,19 +143,16 @@ void log_child(void)
 	in_child = 1;
 }
 
-unsigned long log_dropped(void)
+static void drop_counted(void)
 {
-	unsigned long n = dropped;
-
-	dropped = 0;
-	return n;
+	__atomic_add_fetch(drops, 1, __ATOMIC_RELAXED);
 }
 
 /*
- * Send one datagram. The parent never waits: a full socket buffer means the
- * message is counted as dropped. A child may wait a little. A journald that
- * went away (restart) gets one reconnect; failing that, the caller falls
- * back to stderr.
+ * Send one datagram: SENT, FULL or FAILED. The parent never waits: a full
+ * socket buffer is FULL at once (the caller decides whether that is a drop).
+ * A child may wait a little. A journald that went away (restart) gets one
+ * reconnect; failing that (FAILED), the caller falls back to stderr.
  */
 static int journal_send(struct iovec *iov, int iovcnt)
 {
@@ -129,25 +162,24 @@ static int journal_send(struct iovec *iov, int iovcnt)
 
 	for (;;) {
 		if (sendmsg(journal_fd, &mh, MSG_NOSIGNAL) >= 0)
-			return 0;
+			return SENT;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
 			pfd = (struct pollfd){ .fd = journal_fd, .events = POLLOUT };
 			if (in_child && !retried++ && poll(&pfd, 1, CHILD_WAIT_MS) > 0)
 				continue;
-			dropped++;
-			return 0;
+			return FULL;
 		}
 		if (retried++)
-			return -1;
+			return FAILED;
 		fd = journal_connect();
 		if (fd < 0)
-			return -1;
+			return FAILED;
 		/* dup3 keeps the descriptor number the child's close list knows. */
 		if (dup3(fd, journal_fd, O_CLOEXEC) < 0) {
 			close(fd);
-			return -1;
+			return FAILED;
 		}
 		close(fd);
 	}
@@ -209,20 +241,15 @@ static void stderr_write(int prio, const char *msgid, const struct log_field *f,
 	(void)write_all(STDERR_FILENO, line, len);
 }
 
-static void log_emit(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
+/* One message as one journal datagram: what journal_send() did. */
+static int journal_emit(int prio, const char *msgid, const struct log_field *f, int n,
+			const char *msg)
 {
 	struct iovec iov[5 * (LOG_FIELDS_MAX + 4)];
 	char lenbufs[LOG_FIELDS_MAX + 4][8];
 	char priobuf[2] = { (char)('0' + prio), '\0' };
 	int i, k = 0, nf = 0;
 
-	if (journal_fd < 0) {
-		stderr_write(prio, msgid, f, n, msg);
-		return;
-	}
-	/* Start-up errors also go where the person starting us looks, unless that is the journal. */
-	if (starting && prio <= LOG_ERR && !stderr_is_journal)
-		stderr_write(prio, msgid, f, n, msg);
 	k += journal_field(iov + k, lenbufs[nf++], "MESSAGE", msg);
 	k += journal_field(iov + k, lenbufs[nf++], "PRIORITY", priobuf);
 	k += journal_field(iov + k, lenbufs[nf++], "SYSLOG_IDENTIFIER", LOG_IDENT);
@@ -231,7 +258,88 @@ static void log_emit(int prio, const char *msgid, const struct log_field *f, int
 	for (i = 0; i < n && nf < (int)ARRAY_SIZE(lenbufs); i++)
 		if (f[i].value)
 			k += journal_field(iov + k, lenbufs[nf++], f[i].key, f[i].value);
-	if (journal_send(iov, k) < 0)
+	return journal_send(iov, k);
+}
+
+/*
+ * The parent reports the messages dropped since its last report, ahead of
+ * the next message, and counts them as reported only once the report is
+ * sent. The report used to be a message like any other: sent into the same
+ * full socket it was itself dropped, and its count lost with it (a run that
+ * dropped 1.3 % of its entries reported 2). Now a report that finds the
+ * socket full stays pending and is tried again with the next message, from
+ * the event loop (log_dropped) and at exit; it never counts as a drop.
+ */
+static void drops_report(void)
+{
+	unsigned long total, n;
+	char msg[96];
+	int rc;
+
+	if (in_child || LOG_WARNING > log_level)
+		return;
+	total = __atomic_load_n(drops, __ATOMIC_RELAXED);
+	n = total - drops_reported;
+	if (!n)
+		return;
+	snprintf(msg, sizeof(msg), "%lu log messages dropped: the journal was not keeping up", n);
+	if (journal_fd >= 0) {
+		rc = journal_emit(LOG_WARNING, NULL, NULL, 0, msg);
+		if (rc == FULL)
+			return;
+		if (rc == FAILED)
+			stderr_write(LOG_WARNING, NULL, NULL, 0, msg);
+	} else {
+		stderr_write(LOG_WARNING, NULL, NULL, 0, msg);
+	}
+	drops_reported = total;
+}
+
+unsigned long log_dropped(void)
+{
+	drops_report();
+	return 0;
+}
+
+/*
+ * A report still pending at exit would be lost with the process: the parent,
+ * which has nothing left to stall, waits a little for the journal, then
+ * writes the report to stderr if the journal still has no room.
+ */
+static void drops_report_at_exit(void)
+{
+	struct pollfd pfd = { .fd = journal_fd, .events = POLLOUT };
+
+	if (in_child || LOG_WARNING > log_level ||
+	    __atomic_load_n(drops, __ATOMIC_RELAXED) == drops_reported)
+		return;
+	if (journal_fd >= 0) {
+		(void)poll(&pfd, 1, CHILD_WAIT_MS);
+		drops_report();
+		if (__atomic_load_n(drops, __ATOMIC_RELAXED) == drops_reported)
+			return;
+		close(journal_fd);
+		journal_fd = -1;
+	}
+	drops_report(); /* to stderr */
+}
+
+static void log_emit(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
+{
+	int rc;
+
+	drops_report();
+	if (journal_fd < 0) {
+		stderr_write(prio, msgid, f, n, msg);
+		return;
+	}
+	/* Start-up errors also go where the person starting us looks, unless that is the journal. */
+	if (starting && prio <= LOG_ERR && !stderr_is_journal)
+		stderr_write(prio, msgid, f, n, msg);
+	rc = journal_emit(prio, msgid, f, n, msg);
+	if (rc == FULL)
+		drop_counted();
+	else if (rc == FAILED)
 		stderr_write(prio, msgid, f, n, msg);
 }
 

@@ -52,7 +52,15 @@ void log_started(void);
  */
 void log_child(void);
 
-/* Messages the parent dropped because the journal was not ready; reset by the call. */
+/*
+ * Messages that found the journal's socket full are counted, the children's
+ * too, and the parent reports them itself ("N log messages dropped", a
+ * warning) ahead of its next message, retrying until the report is sent and
+ * at exit. The event loop calls this on each turn so that a pending report
+ * also goes out when nothing else is logged. Returns the number of drops
+ * the caller still has to report, which is 0: reporting them through the
+ * full socket they were dropped from lost the report and its count.
+ */
 unsigned long log_dropped(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

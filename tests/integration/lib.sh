@@ -482,7 +482,9 @@ client_bg() {
 	PIDS+=("$BG_PID")
 }
 
-# start_journald: a private journald in this namespace (TESTING.md (a)).
+# start_journald [--no-ratelimit]: a private journald in this namespace (TESTING.md (a)).
+# --no-ratelimit lifts journald's rate limit (10,000 entries per 30 s), which a load test would
+# hit. After stop_journald it starts a new journald on the same journal files.
 start_journald() {
 	local jd
 	for jd in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald ""; do
@@ -490,16 +492,78 @@ start_journald() {
 	done
 	[ -n "$jd" ] || skip "systemd-journald not installed"
 	command -v journalctl >/dev/null || skip "journalctl not installed"
-	mkdir -p /run/systemd/journal /run/log/journal
-	mount -t tmpfs tmpfs /run/log/journal || hard_error "cannot mount a tmpfs on /run/log/journal"
-	if [ -d /var/log/journal ]; then
-		mount -t tmpfs tmpfs /var/log/journal || hard_error "cannot hide /var/log/journal"
+	if [ -z "${JOURNAL_MOUNTED:-}" ]; then
+		mkdir -p /run/systemd/journal /run/log/journal
+		mount -t tmpfs tmpfs /run/log/journal ||
+			hard_error "cannot mount a tmpfs on /run/log/journal"
+		if [ -d /var/log/journal ]; then
+			mount -t tmpfs tmpfs /var/log/journal || hard_error "cannot hide /var/log/journal"
+		fi
+		JOURNAL_MOUNTED=1
 	fi
-	"$jd" </dev/null >"$TESTDIR/journald.out" 2>&1 &
+	if [ "${1:-}" = --no-ratelimit ]; then
+		# /run is the sandbox's tmpfs: a drop-in there changes only this journald.
+		mkdir -p /run/systemd/journald.conf.d
+		printf '[Journal]\nRateLimitBurst=0\n' >/run/systemd/journald.conf.d/test.conf
+	fi
+	# A journald that was stopped left its sockets behind: wait for the new ones.
+	rm -f /run/systemd/journal/socket /run/systemd/journal/stdout
+	"$jd" </dev/null >>"$TESTDIR/journald.out" 2>&1 &
 	JOURNALD_PID=$!
 	PIDS+=("$JOURNALD_PID")
 	wait_for test -S /run/systemd/journal/socket -a -S /run/systemd/journal/stdout ||
 		hard_error "journald did not create its sockets"
+}
+
+# stop_journald [SIGNAL]: stop the journald of start_journald with SIGNAL (TERM) and reap it.
+# Its socket files stay, with nobody behind them, as after a crash.
+stop_journald() {
+	local sig=${1:-TERM} p keep=()
+	[ -n "${JOURNALD_PID:-}" ] || hard_error "stop_journald: no journald was started"
+	kill -"$sig" "$JOURNALD_PID" 2>/dev/null
+	wait_for proc_gone "$JOURNALD_PID" || hard_error "journald survived SIG$sig"
+	wait "$JOURNALD_PID" 2>/dev/null
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$JOURNALD_PID" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+	JOURNALD_PID=
+}
+
+# journal_sync: make what journald received readable (not once stop_journald stopped it)
+journal_sync() {
+	[ -z "${JOURNALD_PID:-}" ] || journalctl --sync || hard_error "journalctl --sync failed"
+}
+
+# journal_count FIELD=VALUE...: acceptd's journal entries that match every field; after a sync,
+# unless stop_journald stopped journald (the files are read all the same).
+journal_count() {
+	journal_sync
+	journalctl --no-pager -q -o json SYSLOG_IDENTIFIER=acceptd "$@" | grep -c .
+}
+
+journal_has() {
+	[ "$(journal_count "$@")" -ge 1 ]
+}
+
+# journal_at_least N FIELD=VALUE...: at least N such entries (for wait_for)
+journal_at_least() {
+	local n=$1
+	shift
+	[ "$(journal_count "$@")" -ge "$n" ]
+}
+
+# journal_values FIELD MATCH...: FIELD of each matching entry (empty if absent), one a line.
+# (The export format is KEY=value lines, entries separated by an empty line; acceptd's fields
+# are text, never the binary form.)
+journal_values() {
+	local f=$1
+	shift
+	journal_sync
+	journalctl --no-pager -q -o export SYSLOG_IDENTIFIER=acceptd "$@" | awk -v f="$f=" '
+		/^$/ { if (n) print v; v = ""; n = 0; next }
+		{ n = 1; if (index($0, f) == 1) v = substr($0, length(f) + 1) }
+		END { if (n) print v }'
 }
 
 # journal_json FILE: every entry of SYSLOG_IDENTIFIER=acceptd, one JSON object a line.
