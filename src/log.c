@@ -301,6 +301,12 @@ unsigned long log_dropped(void)
 	return 0;
 }
 
+int log_report_pending(void)
+{
+	return !in_child && LOG_WARNING <= log_level &&
+	       __atomic_load_n(drops, __ATOMIC_RELAXED) != drops_reported;
+}
+
 /*
  * A report still pending at exit would be lost with the process: the parent,
  * which has nothing left to stall, waits a little for the journal, then

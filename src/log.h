@@ -63,6 +63,12 @@ void log_child(void);
  */
 unsigned long log_dropped(void);
 
+/*
+ * Whether a report of dropped messages is still waiting for room in the
+ * journal's socket: an idle event loop may then wake up to retry it.
+ */
+int log_report_pending(void);
+
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
