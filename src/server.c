@@ -434,6 +434,12 @@ static void backoff_success(void)
 	srv.backoff_ms = 0;
 }
 
+/*
+ * The children's records are the parent's alone, and written on every
+ * connection: kept out of the children (parent_realloc), fork() neither
+ * copies nor write-protects them, and a held child does not end up owning
+ * the old copy of every page the parent writes there after its fork.
+ */
 static int children_reserve(void)
 {
 	size_t cap = srv.cap ? srv.cap * 2 : 64;
@@ -442,24 +448,23 @@ static int children_reserve(void)
 
 	if (srv.nchildren < srv.cap)
 		return 0;
-	p = realloc(srv.pids, cap * sizeof(*p));
+	p = parent_realloc(srv.pids, srv.cap * sizeof(*p), cap * sizeof(*p));
 	if (!p)
 		return -1;
 	srv.pids = p;
-	c = realloc(srv.children, cap * sizeof(*c));
-	if (!c)
+	c = parent_realloc(srv.children, srv.cap * sizeof(*c), cap * sizeof(*c));
+	if (!c) {
+		/* pids[] is larger now; the next attempt grows it again, from the old cap. */
+		srv.pids = parent_realloc(p, cap * sizeof(*p), srv.cap * sizeof(*p));
+		if (!srv.pids)
+			srv.pids = p;
 		return -1;
+	}
 	srv.children = c;
 	srv.cap = cap;
 	return 0;
 }
 
-/*
- * An exec service with nothing to do between fork and exec: posix_spawn()
- * (vfork-style, no copy of the parent's page tables) and the accepted entry
- * from here. Returns the pid, or -1 to take the fork path, which also
- * reports any failure the usual way.
- */
 /*
  * Whether the parent logs connection-accepted for C: when it knows all the
  * entry says (no name to look up, no PROXY header to read). journald then
@@ -1266,8 +1271,11 @@ static void server_free(void)
 	srv.states = NULL;
 	for (i = 0; i < srv.nchildren; i++)
 		free(srv.children[i].host);
-	free(srv.children);
-	free(srv.pids);
+	parent_free(srv.children, srv.cap * sizeof(*srv.children));
+	parent_free(srv.pids, srv.cap * sizeof(*srv.pids));
+	srv.children = NULL;
+	srv.pids = NULL;
+	srv.cap = 0;
 	free(srv.closefds);
 	free(srv.inh);
 	namecache_clear(&srv.names);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,4 +65,33 @@ void str_sanitize(char *s)
 char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+void *parent_realloc(void *old, size_t oldsize, size_t newsize)
+{
+	void *p = mmap(NULL, page_round(newsize), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Advice only: without it the memory is merely copied to every child. */
+	(void)madvise(p, page_round(newsize), MADV_DONTFORK);
+	if (old) {
+		memcpy(p, old, oldsize < newsize ? oldsize : newsize);
+		parent_free(old, oldsize);
+	}
+	return p;
+}
+
+void parent_free(void *p, size_t size)
+{
+	if (p)
+		(void)munmap(p, page_round(size));
 }

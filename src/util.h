@@ -27,4 +27,13 @@ void str_sanitize(char *s);
 /* strdup() that returns NULL on NULL. */
 char *xstrdup(const char *s);
 
+/*
+ * Memory only the parent uses: page-aligned and not inherited by fork()
+ * (MADV_DONTFORK), so fork neither copies nor write-protects it. A child
+ * must never touch it. Grows to NEWSIZE keeping the first OLDSIZE bytes of
+ * OLD (freed); NULL on failure, OLD untouched. Free with parent_free().
+ */
+void *parent_realloc(void *old, size_t oldsize, size_t newsize);
+void parent_free(void *p, size_t size);
+
 #endif
