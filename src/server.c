@@ -1190,6 +1190,9 @@ static int next_timeout(void)
 	/* Unlogged refusals are reported when their second is over, even if no more come. */
 	if (srv.refusals_unlogged && (!next || (srv.refusal_second + 1) * 1000000u < next))
 		next = (srv.refusal_second + 1) * 1000000u;
+	/* A report of dropped log messages waits for room in the journal: retry each second. */
+	if (log_report_pending() && (!next || now + 1000000u < next))
+		next = now + 1000000u;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
@@ -1295,7 +1298,6 @@ int server_run(int log_level_override)
 {
 	struct epoll_event ev[64];
 	char status[160];
-	unsigned long dropped;
 	int i, n;
 
 	srv.log_level_override = log_level_override;
@@ -1329,10 +1331,8 @@ int server_run(int log_level_override)
 		}
 		timers_run();
 		poll_update();
-		dropped = log_dropped();
-		if (dropped)
-			log_warnx("%lu log messages dropped: the journal was not keeping up",
-				  dropped);
+		/* Sends or retries the report of dropped log messages itself. */
+		(void)log_dropped();
 	}
 	log_info("stopped after %lu connections", srv.total);
 	server_free();
