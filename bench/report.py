@@ -265,9 +265,10 @@ if "journal_ended" in machine:
     served += sum(int(m["held"]) for m in mem if m["server"] == "acceptd")
     w("## What reached the journal (acceptd, log_connections = both)\n")
     w(f"Connections served by the `acceptd` instance: {served}; connection-accepted entries "
-      f"(written by the children, which wait up to 1 s for a full journal socket): "
+      f"(the parent writes them when it knows everything they say, resolve = none or a cached "
+      f"name; otherwise the children, which wait up to 1 s for a full journal socket): "
       f"{machine['journal_accepted']}; connection-ended entries (written by the parent, which never "
-      f"waits and counts what it drops): {machine['journal_ended']}; drops the parent reported: "
+      f"waits and counts what it drops): {machine['journal_ended']}; drops reported: "
       f"{machine.get('journal_dropped', '?')}.\n")
 
 w("## Targets (issue 6, DESIGN §11)\n")
