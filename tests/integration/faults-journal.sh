@@ -28,10 +28,12 @@ PID0=$DAEMON_PID
 [ "$(journal_count _PID="$DAEMON_PID" MESSAGE_ID="$MSGID_READY")" = 1 ] ||
 	hard_error "acceptd's ready entry is not in the journal: it does not log there"
 
-# echo_lport: an echo round trip; prints the client's port
+# echo_lport SOURCE: an echo round trip from address SOURCE; prints the client's port. The
+# looping clients use 127.0.0.1: each round trip's own source address keeps its entries
+# apart from theirs even when the kernel reuses a source port (seen in CI).
 echo_lport() {
 	local out
-	out=$(client echo 127.0.0.1 "$PORT" --size 2000 --random --timeout 20) ||
+	out=$(client echo 127.0.0.1 "$PORT" --bind "$1" --size 2000 --random --timeout 20) ||
 		fail "no echo round trip: $out"
 	proc_alive "$PID0" || fail "acceptd (pid $PID0) is gone"
 	sed -n 's/.* lport=\([0-9]*\).*/\1/p' <<<"$out"
@@ -57,10 +59,10 @@ before=$(journal_count MESSAGE_ID="$MSGID_CONN_ENDED") # read from the files: no
 # Served while journald is gone, and logged on stderr: by the parent (ended) and the children.
 wait_for -t 60 stderr_ended_at_least 50 ||
 	fail "journald gone: $(stderr_ended) connection-ended entries on stderr (waited for 50)"
-lport=$(echo_lport)
-wait_for -t 20 stderr_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_PORT="$lport" ||
+lport=$(echo_lport 127.0.0.8)
+wait_for -t 20 stderr_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_ADDR=127.0.0.8 REMOTE_PORT="$lport" ||
 	fail "journald gone: the round trip from port $lport was not logged as ended on stderr"
-stderr_has MESSAGE_ID="$MSGID_CONN_ACCEPTED" REMOTE_PORT="$lport" ||
+stderr_has MESSAGE_ID="$MSGID_CONN_ACCEPTED" REMOTE_ADDR=127.0.0.8 REMOTE_PORT="$lport" ||
 	fail "journald gone: the child's connection-accepted entry is not on stderr"
 proc_alive "$load" || fail "the looping clients stopped while journald was gone: $(cat "$TESTDIR/load.out")"
 down=$(stderr_ended)
@@ -70,10 +72,10 @@ start_journald --no-ratelimit
 # The next entries reach the new journald: the round trip's, and not on stderr.
 wait_for -t 30 journal_ended_at_least $((before + 20)) ||
 	fail "journald back: no new connection-ended entries in the journal"
-lport=$(echo_lport)
-wait_for -t 20 journal_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_PORT="$lport" ||
+lport=$(echo_lport 127.0.0.9)
+wait_for -t 20 journal_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_ADDR=127.0.0.9 REMOTE_PORT="$lport" ||
 	fail "journald back: the round trip from port $lport is not in the journal"
-! stderr_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_PORT="$lport" ||
+! stderr_has MESSAGE_ID="$MSGID_CONN_ENDED" REMOTE_ADDR=127.0.0.9 REMOTE_PORT="$lport" ||
 	fail "journald back: the round trip from port $lport still went to stderr"
 touch "$TESTDIR/load.stop"
 wait_for -t 40 proc_gone "$load" || fail "the looping clients did not stop"
@@ -82,7 +84,7 @@ wait "$load" || rc=$?
 [ "$rc" = 0 ] || fail "round trips failed while journald was stopped: $(cat "$TESTDIR/load.out")"
 after=$(journal_count MESSAGE_ID="$MSGID_CONN_ENDED")
 ok "journald back: $((after - before)) connection-ended entries in the new journal; $(cat "$TESTDIR/load.out")"
-echo_lport >/dev/null
+echo_lport 127.0.0.1 >/dev/null
 
 ALLOW_LOG='.'  # the daemon's stderr holds the entries of the outage, by design
 stop_daemon
@@ -110,7 +112,7 @@ out=$(client many 127.0.0.1 "$PORT" --clients $n --size 100 --timeout 30) || {
 }
 wait_for -t 30 no_children || { kill -CONT "$JOURNALD_PID"; fail "children did not end"; }
 kill -CONT "$JOURNALD_PID"
-echo_lport >/dev/null
+echo_lport 127.0.0.1 >/dev/null
 n=$((n + 1))
 ALLOW_LOG='log messages dropped: the journal was not keeping up'
 stop_daemon # the report goes out at the latest with the stopping entry, or at exit
