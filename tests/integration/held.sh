@@ -8,7 +8,7 @@
 # left as a zombie, the parent has the descriptors it had before, and it still serves.
 # Printed: the parent's RSS and PSS idle and holding, the children's total PSS (the sum of
 # /proc/PID/smaps_rollup, which shares each page among the processes mapping it) and the
-# memory per held connection. HELD_CONNECTIONS overrides the number (default 5,000; 1,000
+# memory per held connection. HELD_CONNECTIONS overrides the number (default 5,000; 500
 # in an ASan build, where each fork costs several times more and the point is memory
 # errors, not scale). Performance is printed, never asserted.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -20,7 +20,7 @@ LOADGEN=$BUILDDIR/bench/loadgen
 ASAN=no
 ldd "$ACCEPTD" 2>/dev/null | grep -q libasan && ASAN=yes
 if [ "$ASAN" = yes ]; then
-	N=${HELD_CONNECTIONS:-1000}
+	N=${HELD_CONNECTIONS:-500}
 else
 	N=${HELD_CONNECTIONS:-5000}
 fi
