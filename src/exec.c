@@ -23,13 +23,18 @@
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define ENV_OURS  10 /* variables acceptd sets itself, PATH included */
 
+/* Whether SVC's user and group differ from ours (with daemon.user they may not). */
+static int creds_differ(const struct service *svc)
+{
+	return svc->has_user &&
+	       (getuid() != svc->uid || geteuid() != svc->uid || getgid() != svc->gid ||
+		getegid() != svc->gid || getgroups(0, NULL) != 0);
+}
+
 int exec_drop_privileges(const struct service *svc)
 {
-	if (!svc->has_user)
-		return 0;
 	/* Already there (daemon.user): nothing to drop, and no privilege to do it. */
-	if (getuid() == svc->uid && geteuid() == svc->uid && getgid() == svc->gid &&
-	    getegid() == svc->gid && getgroups(0, NULL) == 0)
+	if (!creds_differ(svc))
 		return 0;
 	return daemon_drop_privileges(svc->uid, svc->gid);
 }
@@ -95,29 +100,36 @@ static void exec_env_free(char **env, const struct service *svc)
 	free(env);
 }
 
-void exec_run(const struct conn *c, const char *host)
+/*
+ * The socket on 0 and 1, stderr to a journal stream connected from this
+ * process (so journald credits the program's lines to its PID), execve.
+ * Returns only on failure, with errno. NONBLOCK: see systemd_journal_stream.
+ */
+static void exec_into(const struct conn *c, char **env, int nonblock)
 {
 	const struct service *svc = c->svc;
-	char **env = exec_env(c, host);
 	int fd;
 
-	if (!env)
-		goto fail;
 	/* dup2 clears close-on-exec on the copies: exactly 0, 1 and 2 survive execve. */
 	if (dup2(c->fd, STDIN_FILENO) < 0 || dup2(c->fd, STDOUT_FILENO) < 0)
-		goto fail;
+		return;
 	if (c->fd > STDERR_FILENO)
 		close(c->fd);
-	fd = systemd_journal_stream(svc->name, LOG_INFO, 0);
-	if (fd >= 0) {
-		if (fd != STDERR_FILENO) {
-			(void)dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
+	fd = systemd_journal_stream(svc->name, LOG_INFO, nonblock);
+	if (fd >= 0 && fd != STDERR_FILENO) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
 	}
 	execve(svc->argv[0], svc->argv, env);
-fail:
-	log_err("%s: cannot execute %s", svc->name, svc->argv[0]);
+}
+
+void exec_run(const struct conn *c, const char *host)
+{
+	char **env = exec_env(c, host);
+
+	if (env)
+		exec_into(c, env, 0);
+	log_err("%s: cannot execute %s", c->svc->name, c->svc->argv[0]);
 	_exit(127);
 }
 
@@ -126,11 +138,7 @@ int exec_spawnable(const struct service *svc, int name_known)
 	if (!svc->argv || svc->proxy || (svc->resolve != RESOLVE_NONE && !name_known))
 		return 0;
 	/* The spawned child only makes system calls; changing credentials is not for it. */
-	if (svc->has_user &&
-	    (getuid() != svc->uid || geteuid() != svc->uid || getgid() != svc->gid ||
-	     getegid() != svc->gid || getgroups(0, NULL) != 0))
-		return 0;
-	return 1;
+	return !creds_differ(svc);
 }
 
 /* What the spawned child needs; it shares the parent's memory until it execs. */
@@ -145,30 +153,16 @@ struct spawn_args {
 /*
  * The child of clone(CLONE_VM | CLONE_VFORK): exec_run() without logging,
  * on its own stack, while the parent waits. Everything it does is a system
- * call on its own descriptor table; on failure it leaves errno in ARG for
- * the parent and exits.
+ * call on its own descriptor table and signal handlers; on failure it leaves
+ * errno in ARG for the parent and exits.
  */
 static int spawn_child(void *arg)
 {
 	struct spawn_args *a = arg;
-	const struct service *svc = a->c->svc;
-	int fd;
 
 	sig_child_reset();
-	if (dup2(a->c->fd, STDIN_FILENO) < 0 || dup2(a->c->fd, STDOUT_FILENO) < 0)
-		goto fail;
-	/*
-	 * Connected from here, so journald credits the program's lines to its
-	 * own PID; non-blocking, so a journald with a full backlog cannot stall
-	 * the parent, which waits for this exec.
-	 */
-	fd = systemd_journal_stream(svc->name, LOG_INFO, 1);
-	if (fd >= 0 && fd != STDERR_FILENO) {
-		(void)dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	execve(svc->argv[0], svc->argv, a->env);
-fail:
+	/* Non-blocking: a journald with a full backlog must not stall the parent, which waits. */
+	exec_into(a->c, a->env, 1);
 	a->err = errno ? errno : ENOEXEC;
 	/*
 	 * The system call, not _exit(): a noreturn call on this stack makes

@@ -455,7 +455,7 @@ static void backoff_success(void)
 
 /*
  * The children's records are the parent's alone, and written on every
- * connection: kept out of the children (parent_realloc), fork() neither
+ * connection: kept out of the children (parent_alloc), fork() neither
  * copies nor write-protects them, and a held child does not end up owning
  * the old copy of every page the parent writes there after its fork.
  */
@@ -467,19 +467,20 @@ static int children_reserve(void)
 
 	if (srv.nchildren < srv.cap)
 		return 0;
-	p = parent_realloc(srv.pids, srv.cap * sizeof(*p), cap * sizeof(*p));
-	if (!p)
-		return -1;
-	srv.pids = p;
-	c = parent_realloc(srv.children, srv.cap * sizeof(*c), cap * sizeof(*c));
-	if (!c) {
-		/* pids[] is larger now; the next attempt grows it again, from the old cap. */
-		srv.pids = parent_realloc(p, cap * sizeof(*p), srv.cap * sizeof(*p));
-		if (!srv.pids)
-			srv.pids = p;
+	c = parent_alloc(cap * sizeof(*c));
+	p = parent_alloc(cap * sizeof(*p));
+	if (!c || !p) {
+		parent_free(c, cap * sizeof(*c));
+		parent_free(p, cap * sizeof(*p));
+		errno = ENOMEM;
 		return -1;
 	}
+	memcpy(c, srv.children, srv.nchildren * sizeof(*c));
+	memcpy(p, srv.pids, srv.nchildren * sizeof(*p));
+	parent_free(srv.children, srv.cap * sizeof(*c));
+	parent_free(srv.pids, srv.cap * sizeof(*p));
 	srv.children = c;
+	srv.pids = p;
 	srv.cap = cap;
 	return 0;
 }
@@ -516,7 +517,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 	struct child *ch;
 	uint64_t start;
 	pid_t pid;
-	int err, spawned = 0;
+	int err, spawned = 0, parent_logs = parent_logs_accepted(c);
 
 	if (children_reserve() < 0) {
 		err = errno;
@@ -539,7 +540,8 @@ static void spawn(struct conn *c, struct svc_state *st)
 	}
 	/* Before fork(): the child may run first, and the duration includes all of it. */
 	start = now_usec();
-	if (verdict[0] < 0 && exec_spawnable(c->svc, c->cached)) {
+	/* Never behind a PROXY header (exec_spawnable), so there is no verdict pipe. */
+	if (exec_spawnable(c->svc, c->cached)) {
 		spawned = exec_spawn(c, c->cached ? c->cached_host : "", &pid) == 0;
 		if (spawned)
 			goto forked;
@@ -559,11 +561,11 @@ static void spawn(struct conn *c, struct svc_state *st)
 		if (verdict[1] >= 0)
 			close(verdict[1]);
 		child_main(c, srv.report_wr,
-			   srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs_accepted(c),
-			   srv.closefds, srv.nclosefds);
+			   srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs, srv.closefds,
+			   srv.nclosefds);
 	}
 forked:
-	if (parent_logs_accepted(c))
+	if (parent_logs)
 		log_accepted(c, pid);
 	close(c->fd);
 	if (verdict[0] >= 0)

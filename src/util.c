@@ -74,19 +74,15 @@ static size_t page_round(size_t n)
 	return (n + page - 1) / page * page;
 }
 
-void *parent_realloc(void *old, size_t oldsize, size_t newsize)
+void *parent_alloc(size_t size)
 {
-	void *p = mmap(NULL, page_round(newsize), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
 
 	if (p == MAP_FAILED)
 		return NULL;
 	/* Advice only: without it the memory is merely copied to every child. */
-	(void)madvise(p, page_round(newsize), MADV_DONTFORK);
-	if (old) {
-		memcpy(p, old, oldsize < newsize ? oldsize : newsize);
-		parent_free(old, oldsize);
-	}
+	(void)madvise(p, page_round(size), MADV_DONTFORK);
 	return p;
 }
 

@@ -28,12 +28,12 @@ void str_sanitize(char *s);
 char *xstrdup(const char *s);
 
 /*
- * Memory only the parent uses: page-aligned and not inherited by fork()
- * (MADV_DONTFORK), so fork neither copies nor write-protects it. A child
- * must never touch it. Grows to NEWSIZE keeping the first OLDSIZE bytes of
- * OLD (freed); NULL on failure, OLD untouched. Free with parent_free().
+ * Memory only the parent uses: page-aligned, zeroed and not inherited by
+ * fork() (MADV_DONTFORK), so fork neither copies nor write-protects it. A
+ * child must never touch it. NULL on failure; free with parent_free(),
+ * giving the same SIZE.
  */
-void *parent_realloc(void *old, size_t oldsize, size_t newsize);
+void *parent_alloc(size_t size);
 void parent_free(void *p, size_t size);
 
 #endif
