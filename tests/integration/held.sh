@@ -15,10 +15,9 @@
 . "$(dirname "$0")/lib.sh"
 sandbox "$@"
 
-LOADGEN=$BUILDDIR/bench/loadgen
-[ -x "$LOADGEN" ] || hard_error "no load generator at $LOADGEN (make check builds it)"
+need_loadgen
 ASAN=no
-ldd "$ACCEPTD" 2>/dev/null | grep -q libasan && ASAN=yes
+asan_build && ASAN=yes
 if [ "$ASAN" = yes ]; then
 	N=${HELD_CONNECTIONS:-500}
 else

@@ -472,6 +472,18 @@ client() {
 	"$PYTHON" "$LIBDIR/client.py" "$@"
 }
 
+# asan_build: the acceptd under test is an ASan build (forks cost several times more;
+# valgrind and ptrace at exit cannot be used)
+asan_build() {
+	ldd "$ACCEPTD" 2>/dev/null | grep -q libasan
+}
+
+# need_loadgen: LOADGEN is the load generator make check builds (bench/loadgen.c)
+need_loadgen() {
+	LOADGEN=$BUILDDIR/bench/loadgen
+	[ -x "$LOADGEN" ] || hard_error "no load generator at $LOADGEN (make check builds it)"
+}
+
 # client_bg NAME ARGS...: client.py ARGS in the background, output in $TESTDIR/NAME.out;
 # sets BG_PID (python's own pid, so a signal reaches it).
 client_bg() {

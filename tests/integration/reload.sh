@@ -394,7 +394,7 @@ if ! command -v strace >/dev/null; then
 	exit 0
 fi
 # LeakSanitizer stops the process with ptrace at exit, which strace already holds.
-if ldd "$ACCEPTD" 2>/dev/null | grep -q libasan; then
+if asan_build; then
 	note "an ASan build cannot run under strace: the removed-listener-held-by-a-child case is skipped"
 	exit 0
 fi

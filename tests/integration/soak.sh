@@ -24,10 +24,9 @@
 . "$(dirname "$0")/lib.sh"
 sandbox "$@"
 
-LOADGEN=$BUILDDIR/bench/loadgen
-[ -x "$LOADGEN" ] || hard_error "no load generator at $LOADGEN (make check builds it)"
+need_loadgen
 ASAN=no
-ldd "$ACCEPTD" 2>/dev/null | grep -q libasan && ASAN=yes
+asan_build && ASAN=yes
 if [ "$ASAN" = yes ]; then
 	TOTAL=${SOAK_CONNECTIONS:-2000} # an ASan fork costs several times more
 else

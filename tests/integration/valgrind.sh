@@ -9,7 +9,7 @@ sandbox "$@"
 
 command -v valgrind >/dev/null || fail "valgrind is not installed (a declared test dependency)"
 # The sanitizer build runs the same suite; valgrind and ASan cannot share a process.
-if ldd "$ACCEPTD" 2>/dev/null | grep -q libasan; then
+if asan_build; then
 	skip "this acceptd is built with ASan, which valgrind cannot run"
 fi
 
