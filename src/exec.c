@@ -137,8 +137,12 @@ int exec_spawnable(const struct service *svc, int name_known)
 {
 	if (!svc->argv || svc->proxy || (svc->resolve != RESOLVE_NONE && !name_known))
 		return 0;
-	/* The spawned child only makes system calls; changing credentials is not for it. */
-	return !creds_differ(svc);
+	/*
+	 * The spawned child only makes system calls; changing credentials is
+	 * not for it. Not even checking whether they differ (five system calls
+	 * on the accept path): a service that names a user is forked.
+	 */
+	return !svc->has_user;
 }
 
 /* What the spawned child needs; it shares the parent's memory until it execs. */

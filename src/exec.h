@@ -23,8 +23,8 @@ void exec_run(const struct conn *c, const char *host) __attribute__((noreturn));
 /*
  * Whether a connection to SVC can be spawned from the parent without a fork
  * (exec_spawn): an exec service, no PROXY header to read, no name to look
- * up (resolve none, or NAME_KNOWN from the parent's cache), no credentials
- * to change.
+ * up (resolve none, or NAME_KNOWN from the parent's cache), no `user`
+ * (the child would have to switch credentials).
  */
 int exec_spawnable(const struct service *svc, int name_known);
 
