@@ -571,7 +571,8 @@ int main(int argc, char **argv)
 		wall = (double)(hold_until - (uint64_t)(opt.duration * 1e6) - t0) / 1e6;
 	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	qsort(lat, nlat, sizeof(*lat), cmp_u32);
+	if (nlat) /* lat is NULL when nothing completed */
+		qsort(lat, nlat, sizeof(*lat), cmp_u32);
 	for (i = 0; i < E_MAX; i++)
 		tot_err += errors[i];
 	printf("loadgen label=%s mode=%s c=%d p=%zu wall=%.3f completed=%ld errors=%ld",

@@ -475,8 +475,10 @@ static int children_reserve(void)
 		errno = ENOMEM;
 		return -1;
 	}
-	memcpy(c, srv.children, srv.nchildren * sizeof(*c));
-	memcpy(p, srv.pids, srv.nchildren * sizeof(*p));
+	if (srv.nchildren) { /* srv.children is NULL before the first */
+		memcpy(c, srv.children, srv.nchildren * sizeof(*c));
+		memcpy(p, srv.pids, srv.nchildren * sizeof(*p));
+	}
 	parent_free(srv.children, srv.cap * sizeof(*c));
 	parent_free(srv.pids, srv.cap * sizeof(*p));
 	srv.children = c;
