@@ -23,6 +23,7 @@
 #define LOG_MSGMAX     2048 /* bytes of MESSAGE; longer ones are cut */
 #define LOG_FIELDS_MAX 24   /* fields of one event, MESSAGE and friends included */
 #define CHILD_WAIT_MS  1000 /* how long a child waits for a congested journal */
+#define IOV_MAX_MSG    (5 * (LOG_FIELDS_MAX + 4)) /* iovecs of one message, at most */
 
 static int log_level = LOG_INFO;
 static int journal_fd = -1; /* connected, non-blocking; -1: stderr backend */
@@ -113,6 +114,7 @@ void log_init(int level)
 		(void)atexit(drops_report_at_exit);
 	}
 	if (journal_fd >= 0) {
+		log_flush(); /* what is queued goes where it was meant to */
 		close(journal_fd);
 		journal_fd = -1;
 	}
@@ -149,6 +151,24 @@ static void drop_counted(void)
 }
 
 /*
+ * journald went away (restarted): connect again, keeping the descriptor
+ * number that the children's close lists know (dup3).
+ */
+static int journal_reconnect(void)
+{
+	int fd = journal_connect();
+
+	if (fd < 0)
+		return -1;
+	if (dup3(fd, journal_fd, O_CLOEXEC) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
  * Send one datagram: SENT, FULL or FAILED. The parent never waits: a full
  * socket buffer is FULL at once (the caller decides whether that is a drop).
  * A child may wait a little. A journald that went away (restart) gets one
@@ -158,7 +178,7 @@ static int journal_send(struct iovec *iov, int iovcnt)
 {
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
 	struct pollfd pfd;
-	int retried = 0, fd;
+	int retried = 0;
 
 	for (;;) {
 		if (sendmsg(journal_fd, &mh, MSG_NOSIGNAL) >= 0)
@@ -171,17 +191,8 @@ static int journal_send(struct iovec *iov, int iovcnt)
 				continue;
 			return FULL;
 		}
-		if (retried++)
+		if (retried++ || journal_reconnect() < 0)
 			return FAILED;
-		fd = journal_connect();
-		if (fd < 0)
-			return FAILED;
-		/* dup3 keeps the descriptor number the child's close list knows. */
-		if (dup3(fd, journal_fd, O_CLOEXEC) < 0) {
-			close(fd);
-			return FAILED;
-		}
-		close(fd);
 	}
 }
 
@@ -241,24 +252,34 @@ static void stderr_write(int prio, const char *msgid, const struct log_field *f,
 	(void)write_all(STDERR_FILENO, line, len);
 }
 
-/* One message as one journal datagram: what journal_send() did. */
-static int journal_emit(int prio, const char *msgid, const struct log_field *f, int n,
-			const char *msg)
+/* One message as the iovecs of one journal datagram; LENBUFS holds binary lengths. */
+static int journal_iov(struct iovec *iov, char (*lenbufs)[8], int prio, const char *msgid,
+		       const struct log_field *f, int n, const char *msg, char *priobuf)
 {
-	struct iovec iov[5 * (LOG_FIELDS_MAX + 4)];
-	char lenbufs[LOG_FIELDS_MAX + 4][8];
-	char priobuf[2] = { (char)('0' + prio), '\0' };
 	int i, k = 0, nf = 0;
 
+	priobuf[0] = (char)('0' + prio);
+	priobuf[1] = '\0';
 	k += journal_field(iov + k, lenbufs[nf++], "MESSAGE", msg);
 	k += journal_field(iov + k, lenbufs[nf++], "PRIORITY", priobuf);
 	k += journal_field(iov + k, lenbufs[nf++], "SYSLOG_IDENTIFIER", LOG_IDENT);
 	if (msgid)
 		k += journal_field(iov + k, lenbufs[nf++], "MESSAGE_ID", msgid);
-	for (i = 0; i < n && nf < (int)ARRAY_SIZE(lenbufs); i++)
+	for (i = 0; i < n && nf < LOG_FIELDS_MAX + 4; i++)
 		if (f[i].value)
 			k += journal_field(iov + k, lenbufs[nf++], f[i].key, f[i].value);
-	return journal_send(iov, k);
+	return k;
+}
+
+/* One message as one journal datagram: what journal_send() did. */
+static int journal_emit(int prio, const char *msgid, const struct log_field *f, int n,
+			const char *msg)
+{
+	struct iovec iov[IOV_MAX_MSG];
+	char lenbufs[LOG_FIELDS_MAX + 4][8];
+	char priobuf[2];
+
+	return journal_send(iov, journal_iov(iov, lenbufs, prio, msgid, f, n, msg, priobuf));
 }
 
 /*
@@ -268,7 +289,7 @@ static int journal_emit(int prio, const char *msgid, const struct log_field *f, 
  * full socket it was itself dropped, and its count lost with it (a run that
  * dropped 1.3 % of its entries reported 2). Now a report that finds the
  * socket full stays pending and is tried again with the next message, from
- * the event loop (log_dropped) and at exit; it never counts as a drop.
+ * the event loop (log_flush) and at exit; it never counts as a drop.
  */
 static void drops_report(void)
 {
@@ -295,12 +316,6 @@ static void drops_report(void)
 	drops_reported = total;
 }
 
-unsigned long log_dropped(void)
-{
-	drops_report();
-	return 0;
-}
-
 int log_report_pending(void)
 {
 	return !in_child && LOG_WARNING <= log_level &&
@@ -316,6 +331,7 @@ static void drops_report_at_exit(void)
 {
 	struct pollfd pfd = { .fd = journal_fd, .events = POLLOUT };
 
+	log_batch(0);
 	if (in_child || LOG_WARNING > log_level ||
 	    __atomic_load_n(drops, __ATOMIC_RELAXED) == drops_reported)
 		return;
@@ -330,10 +346,153 @@ static void drops_report_at_exit(void)
 	drops_report(); /* to stderr */
 }
 
+/*
+ * The parent's messages wait for the end of the event loop's turn and go
+ * out together, with one sendmmsg(). A send to an idle journald wakes it on
+ * the other CPU, which the sender pays for (an interprocessor interrupt, a
+ * hypervisor exit on a virtual machine), and a busy turn has several
+ * messages (accepts and ends). Measured on the 2-CPU VM, 4,000 entries to a
+ * private journald: 35-42 us of sender CPU each one by one, 9-10 us each in
+ * batches of 8. The queue is parent memory (parent_alloc), so fork() does
+ * not copy it; a child never queues.
+ */
+#define QUEUE_MSGS  32
+#define QUEUE_BYTES (32 * 1024) /* copies of the messages' strings */
+
+struct queued {
+	int prio;
+	const char *msgid; /* a MSGID_* constant */
+	int n;
+	struct log_field f[LOG_FIELDS_MAX];
+	const char *msg;
+};
+
+struct queue {
+	size_t nmsgs, used;
+	struct queued m[QUEUE_MSGS];
+	struct mmsghdr mm[QUEUE_MSGS];
+	struct iovec iov[QUEUE_MSGS][IOV_MAX_MSG];
+	char lenbufs[QUEUE_MSGS][LOG_FIELDS_MAX + 4][8];
+	char priobufs[QUEUE_MSGS][2];
+	char text[QUEUE_BYTES];
+};
+
+static struct queue *queue; /* non-NULL: the parent is batching */
+
+/* A copy of S in the queue's text, or NULL when it is full. */
+static const char *queue_strdup(const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if (queue->used + len > sizeof(queue->text))
+		return NULL;
+	p = memcpy(queue->text + queue->used, s, len);
+	queue->used += len;
+	return p;
+}
+
+static int queue_add(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
+{
+	struct queued *q = &queue->m[queue->nmsgs];
+	size_t used = queue->used;
+	int i;
+
+	if (queue->nmsgs == QUEUE_MSGS)
+		return -1;
+	*q = (struct queued){ .prio = prio, .msgid = msgid, .msg = queue_strdup(msg) };
+	for (i = 0; i < n && q->n < LOG_FIELDS_MAX && q->msg; i++) {
+		if (!f[i].value)
+			continue;
+		q->f[q->n].key = queue_strdup(f[i].key);
+		q->f[q->n].value = queue_strdup(f[i].value);
+		if (!q->f[q->n].value) {
+			q->msg = NULL;
+			break;
+		}
+		q->n++;
+	}
+	if (!q->msg) {
+		queue->used = used;
+		return -1;
+	}
+	queue->nmsgs++;
+	return 0;
+}
+
+/*
+ * Send what is queued, in order. What finds the socket full is dropped and
+ * counted, as a single send would have; with journald gone for good it goes
+ * to stderr instead.
+ */
+static void queue_send(void)
+{
+	size_t i, nmsgs = queue->nmsgs;
+	int sent, retried = 0;
+
+	for (i = 0; i < nmsgs; i++) {
+		struct queued *q = &queue->m[i];
+
+		queue->mm[i].msg_hdr = (struct msghdr){
+			.msg_iov = queue->iov[i],
+			.msg_iovlen = (size_t)journal_iov(queue->iov[i], queue->lenbufs[i], q->prio,
+							  q->msgid, q->f, q->n, q->msg,
+							  queue->priobufs[i]),
+		};
+	}
+	for (i = 0; i < nmsgs;) {
+		sent = sendmmsg(journal_fd, queue->mm + i, (unsigned)(nmsgs - i), MSG_NOSIGNAL);
+		if (sent > 0) {
+			i += (size_t)sent;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN) {
+			for (; i < nmsgs; i++)
+				drop_counted();
+		} else if (retried++ || journal_reconnect() < 0) {
+			for (; i < nmsgs; i++)
+				stderr_write(queue->m[i].prio, queue->m[i].msgid, queue->m[i].f,
+					     queue->m[i].n, queue->m[i].msg);
+		}
+	}
+	queue->nmsgs = 0;
+	queue->used = 0;
+}
+
+void log_flush(void)
+{
+	if (in_child)
+		return;
+	/* The report of earlier drops goes ahead of the messages, as it would have. */
+	drops_report();
+	if (queue && queue->nmsgs)
+		queue_send();
+}
+
+void log_batch(int on)
+{
+	if (in_child) /* the queue is not mapped in a child (MADV_DONTFORK) */
+		return;
+	if (on && !queue)
+		queue = parent_alloc(sizeof(*queue)); /* NULL: messages go one by one */
+	if (!on && queue) {
+		log_flush();
+		parent_free(queue, sizeof(*queue));
+		queue = NULL;
+	}
+}
+
 static void log_emit(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
 {
 	int rc;
 
+	if (journal_fd >= 0 && queue && !in_child && !starting) {
+		if (queue_add(prio, msgid, f, n, msg) == 0)
+			return;
+		log_flush(); /* full: make room */
+		if (queue_add(prio, msgid, f, n, msg) == 0)
+			return;
+	}
 	drops_report();
 	if (journal_fd < 0) {
 		stderr_write(prio, msgid, f, n, msg);

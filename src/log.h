@@ -56,12 +56,22 @@ void log_child(void);
  * Messages that found the journal's socket full are counted, the children's
  * too, and the parent reports them itself ("N log messages dropped", a
  * warning) ahead of its next message, retrying until the report is sent and
- * at exit. The event loop calls this on each turn so that a pending report
- * also goes out when nothing else is logged. Returns the number of drops
- * the caller still has to report, which is 0: reporting them through the
- * full socket they were dropped from lost the report and its count.
+ * at exit. Reporting them through the full socket they were dropped from
+ * lost the report and its count.
  */
-unsigned long log_dropped(void);
+
+/*
+ * The parent's event loop: with ON, its messages to the journal are queued
+ * and sent together by log_flush() (one system call, one wake-up of
+ * journald); off sends what is queued and sends each message at once again.
+ */
+void log_batch(int on);
+
+/*
+ * Send the queued messages and the pending report of dropped ones. The event
+ * loop calls this at the end of every turn, before it sleeps.
+ */
+void log_flush(void);
 
 /*
  * Whether a report of dropped messages is still waiting for room in the

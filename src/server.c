@@ -1337,6 +1337,7 @@ int server_run(int log_level_override)
 	srv.watchdog_usec = notify_watchdog_usec();
 	srv.watchdog_next = srv.status_sent + srv.watchdog_usec / 2;
 	log_started();
+	log_batch(1);
 
 	while (!srv.stopping || srv.nchildren > 0) {
 		n = epoll_wait(srv.epfd, ev, (int)ARRAY_SIZE(ev), next_timeout());
@@ -1354,9 +1355,10 @@ int server_run(int log_level_override)
 		}
 		timers_run();
 		poll_update();
-		/* Sends or retries the report of dropped log messages itself. */
-		(void)log_dropped();
+		/* Before sleeping: this turn's messages, and a pending report of dropped ones. */
+		log_flush();
 	}
+	log_batch(0);
 	log_info("stopped after %lu connections", srv.total);
 	server_free();
 	return 0;
