@@ -174,7 +174,8 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		r.type = REPORT_HOST;
 		r.lookup = name.lookup;
 		r.cached = c.cached;
-		memcpy(r.host, host, sizeof(r.host));
+		/* The string only: the rest of HOST is stack garbage, not for the parent. */
+		snprintf(r.host, sizeof(r.host), "%s", host);
 		child_report(report_fd, &r);
 	}
 	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL,
