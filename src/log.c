@@ -30,6 +30,7 @@ static int journal_fd = -1; /* connected, non-blocking; -1: stderr backend */
 static int in_child;
 static int stderr_is_journal; /* stderr is already a journal stream ($JOURNAL_STREAM) */
 static int starting = 1;      /* before READY: errors also go to stderr */
+static struct queue *queue;   /* non-NULL: the parent is batching (log_batch) */
 
 /*
  * Messages that found the journal's socket full. The count lives in a shared
@@ -143,6 +144,7 @@ void log_started(void)
 void log_child(void)
 {
 	in_child = 1;
+	queue = NULL; /* the parent's, and not mapped here (MADV_DONTFORK) */
 }
 
 static void drop_counted(void)
@@ -377,46 +379,56 @@ struct queue {
 	char text[QUEUE_BYTES];
 };
 
-static struct queue *queue; /* non-NULL: the parent is batching */
-
-/* A copy of S in the queue's text, or NULL when it is full. */
+/* A copy of S in the queue's text, whose room the caller made sure of. */
 static const char *queue_strdup(const char *s)
 {
 	size_t len = strlen(s) + 1;
-	char *p;
+	char *p = memcpy(queue->text + queue->used, s, len);
 
-	if (queue->used + len > sizeof(queue->text))
-		return NULL;
-	p = memcpy(queue->text + queue->used, s, len);
 	queue->used += len;
 	return p;
 }
 
-static int queue_add(int prio, const char *msgid, const struct log_field *f, int n, const char *msg)
+/*
+ * Queue a message, formatted in place: not in a buffer on the stack. Every
+ * stack page the parent writes after a fork stays behind as the child's own
+ * copy, so each one costs 4 KiB per held connection; the parent's path
+ * through here stays shallow (noinline: no 2 KiB buffer in its frame).
+ * Returns -1 when it does not fit even an empty queue, without using AP.
+ */
+static int __attribute__((noinline, format(printf, 6, 0)))
+queue_vlog(int prio, const char *msgid, const struct log_field *f, int n, int saved,
+	   const char *fmt, va_list ap)
 {
-	struct queued *q = &queue->m[queue->nmsgs];
-	size_t used = queue->used;
+	size_t need = LOG_MSGMAX, len;
+	struct queued *q;
+	char *msg;
 	int i;
 
-	if (queue->nmsgs == QUEUE_MSGS)
+	for (i = 0; i < n; i++)
+		if (f[i].value)
+			need += strlen(f[i].key) + strlen(f[i].value) + 2;
+	if (queue->nmsgs == QUEUE_MSGS || queue->used + need > sizeof(queue->text))
+		log_flush();
+	if (queue->used + need > sizeof(queue->text))
 		return -1;
-	*q = (struct queued){ .prio = prio, .msgid = msgid, .msg = queue_strdup(msg) };
-	for (i = 0; i < n && q->n < LOG_FIELDS_MAX && q->msg; i++) {
+	q = &queue->m[queue->nmsgs++];
+	*q = (struct queued){ .prio = prio, .msgid = msgid };
+	msg = queue->text + queue->used;
+	vsnprintf(msg, LOG_MSGMAX, fmt, ap);
+	if (saved) {
+		len = strlen(msg);
+		snprintf(msg + len, LOG_MSGMAX - len, ": %s", strerror(saved));
+	}
+	q->msg = msg;
+	queue->used += strlen(msg) + 1;
+	for (i = 0; i < n && q->n < LOG_FIELDS_MAX; i++) {
 		if (!f[i].value)
 			continue;
 		q->f[q->n].key = queue_strdup(f[i].key);
 		q->f[q->n].value = queue_strdup(f[i].value);
-		if (!q->f[q->n].value) {
-			q->msg = NULL;
-			break;
-		}
 		q->n++;
 	}
-	if (!q->msg) {
-		queue->used = used;
-		return -1;
-	}
-	queue->nmsgs++;
 	return 0;
 }
 
@@ -486,13 +498,9 @@ static void log_emit(int prio, const char *msgid, const struct log_field *f, int
 {
 	int rc;
 
-	if (journal_fd >= 0 && queue && !in_child && !starting) {
-		if (queue_add(prio, msgid, f, n, msg) == 0)
-			return;
-		log_flush(); /* full: make room */
-		if (queue_add(prio, msgid, f, n, msg) == 0)
-			return;
-	}
+	/* What was queued goes first. */
+	if (!in_child && queue && queue->nmsgs)
+		log_flush();
 	drops_report();
 	if (journal_fd < 0) {
 		stderr_write(prio, msgid, f, n, msg);
@@ -508,22 +516,34 @@ static void log_emit(int prio, const char *msgid, const struct log_field *f, int
 		stderr_write(prio, msgid, f, n, msg);
 }
 
-static void __attribute__((format(printf, 6, 0)))
-vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno, const char *fmt,
-     va_list ap)
+/* The message formatted on the stack and sent at once. */
+static void __attribute__((noinline, format(printf, 6, 0)))
+vlog_now(int prio, const char *msgid, const struct log_field *f, int n, int saved, const char *fmt,
+	 va_list ap)
 {
 	char msg[LOG_MSGMAX];
-	int saved = errno;
 	size_t len;
 
-	if (prio > log_level)
-		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (with_errno) {
+	if (saved) {
 		len = strlen(msg);
 		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
 	}
 	log_emit(prio, msgid, f, n, msg);
+}
+
+static void __attribute__((format(printf, 6, 0)))
+vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_errno, const char *fmt,
+     va_list ap)
+{
+	int saved = errno;
+
+	if (prio > log_level)
+		return;
+	/* errno 0 appends nothing: "Success" says nothing. */
+	if (!(queue && journal_fd >= 0 && !in_child && !starting) ||
+	    queue_vlog(prio, msgid, f, n, with_errno ? saved : 0, fmt, ap) < 0)
+		vlog_now(prio, msgid, f, n, with_errno ? saved : 0, fmt, ap);
 	errno = saved;
 }
 

@@ -78,6 +78,7 @@ static struct {
 	struct inherited *inh; /* sockets from systemd, kept for the life of the process */
 	size_t ninh;
 	struct svc_state *states;
+	struct pool state_pool; /* of svc_state: written per connection, parent memory */
 	struct namecache names; /* peer names the children looked up; cleared on reload */
 	struct listener *lis;
 	size_t nlis;
@@ -112,7 +113,11 @@ static struct {
 	/* shutdown */
 	int stopping;
 	uint64_t kill_at; /* 0: no SIGKILL pending */
-} srv = { .epfd = -1, .sigfd = -1, .report_rd = -1, .report_wr = -1 };
+} srv = { .epfd = -1,
+	  .sigfd = -1,
+	  .report_rd = -1,
+	  .report_wr = -1,
+	  .state_pool = { .size = sizeof(struct svc_state) } };
 
 /* Whether old listener O is the socket for address A with V6ONLY: (family, address, port, v6only). */
 static int listener_same(const struct listener *o, const struct addr *a, int v6only)
@@ -258,7 +263,7 @@ static void state_free_if_unused(struct svc_state *st)
 		}
 	}
 	srctab_free(&st->sources);
-	free(st);
+	pool_release(&srv.state_pool, st);
 }
 
 static int state_cmp(const void *a, const void *b)
@@ -298,7 +303,7 @@ static int states_sync(const struct conf *conf, struct listener *lis, size_t nli
 			of[i] = *found;
 			continue;
 		}
-		st = calloc(1, sizeof(*st));
+		st = pool_zalloc(&srv.state_pool);
 		if (!st)
 			goto fail;
 		memcpy(st->name, conf->services[i].name, sizeof(st->name));
@@ -333,7 +338,7 @@ static int states_sync(const struct conf *conf, struct listener *lis, size_t nli
 fail:
 	while (fresh) {
 		next = fresh->next;
-		free(fresh);
+		pool_release(&srv.state_pool, fresh);
 		fresh = next;
 	}
 	free(sorted);
@@ -349,10 +354,6 @@ int server_listen(struct conf *conf, struct inherited *inh, size_t ninh)
 	srv.lis = listeners_open(conf, NULL, 0, &srv.nlis);
 	if (!srv.lis)
 		return -1;
-	if (states_sync(conf, srv.lis, srv.nlis) < 0) {
-		log_err("cannot start");
-		return -1;
-	}
 	srv.conf = conf;
 	return 0;
 }
@@ -1277,6 +1278,13 @@ static int setup(void)
 	return closefds_update();
 }
 
+/*
+ * Events per epoll_wait. They are parent memory: every page of stack the
+ * parent writes after a fork stays behind as the child's own copy (4 KiB
+ * per held connection), so the loop keeps its stack shallow.
+ */
+#define EVENTS_MAX 64
+
 /* Release everything, so a leak checker sees the parent end with nothing held. */
 static void server_free(void)
 {
@@ -1292,8 +1300,8 @@ static void server_free(void)
 	for (st = srv.states; st; st = next) {
 		next = st->next;
 		srctab_free(&st->sources);
-		free(st);
 	}
+	pool_destroy(&srv.state_pool);
 	srv.states = NULL;
 	for (i = 0; i < srv.nchildren; i++)
 		free(srv.children[i].host);
@@ -1319,12 +1327,22 @@ static void server_free(void)
 
 int server_run(int log_level_override)
 {
-	struct epoll_event ev[64];
+	struct epoll_event *ev;
 	char status[160];
 	int i, n;
 
 	srv.log_level_override = log_level_override;
-	if (setup() < 0) {
+	/*
+	 * The services' state is parent memory, which daemon_detach()'s fork
+	 * would have left behind: it is made here, in the process that serves.
+	 */
+	if (states_sync(srv.conf, srv.lis, srv.nlis) < 0 || setup() < 0) {
+		log_err("cannot set up the event loop");
+		return EX_OSERR;
+	}
+	/* Parent memory, not the stack: see EVENTS_MAX. */
+	ev = parent_alloc(EVENTS_MAX * sizeof(*ev));
+	if (!ev) {
 		log_err("cannot set up the event loop");
 		return EX_OSERR;
 	}
@@ -1340,9 +1358,10 @@ int server_run(int log_level_override)
 	log_batch(1);
 
 	while (!srv.stopping || srv.nchildren > 0) {
-		n = epoll_wait(srv.epfd, ev, (int)ARRAY_SIZE(ev), next_timeout());
+		n = epoll_wait(srv.epfd, ev, EVENTS_MAX, next_timeout());
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait");
+			parent_free(ev, EVENTS_MAX * sizeof(*ev));
 			return EX_OSERR;
 		}
 		for (i = 0; i < n; i++) {
@@ -1359,6 +1378,7 @@ int server_run(int log_level_override)
 		log_flush();
 	}
 	log_batch(0);
+	parent_free(ev, EVENTS_MAX * sizeof(*ev));
 	log_info("stopped after %lu connections", srv.total);
 	server_free();
 	return 0;

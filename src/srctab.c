@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* IPv4 is stored in the first 4 bytes with family AF_INET; count 0 marks a free slot. */
 struct srcent {
 	uint8_t key[16];
@@ -55,12 +57,19 @@ unsigned srctab_get(const struct srctab *t, const struct addr *a)
 	return t->v[probe(t->v, t->cap, key, family)].count;
 }
 
+/*
+ * The tables are parent memory (parent_alloc): the parent writes them on
+ * every connection, and in the malloc heap each write after a fork would
+ * leave the child its own copy of the page. The first table fills a page.
+ */
+#define SRCTAB_FIRST 128
+
 static int grow(struct srctab *t)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64, i, j;
+	size_t cap = t->cap ? t->cap * 2 : SRCTAB_FIRST, i, j;
 	struct srcent *v;
 
-	v = calloc(cap, sizeof(*v));
+	v = parent_alloc(cap * sizeof(*v));
 	if (!v)
 		return -1;
 	for (i = 0; i < t->cap; i++) {
@@ -69,7 +78,7 @@ static int grow(struct srctab *t)
 		j = probe(v, cap, t->v[i].key, t->v[i].family);
 		v[j] = t->v[i];
 	}
-	free(t->v);
+	parent_free(t->v, t->cap * sizeof(*t->v));
 	t->v = v;
 	t->cap = cap;
 	return 0;
@@ -124,7 +133,7 @@ void srctab_dec(struct srctab *t, const struct addr *a)
 
 void srctab_free(struct srctab *t)
 {
-	free(t->v);
+	parent_free(t->v, t->cap * sizeof(*t->v));
 	t->v = NULL;
 	t->cap = t->n = 0;
 }

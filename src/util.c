@@ -4,11 +4,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 uint64_t now_usec(void)
 {
@@ -81,8 +87,15 @@ void *parent_alloc(size_t size)
 
 	if (p == MAP_FAILED)
 		return NULL;
-	/* Advice only: without it the memory is merely copied to every child. */
-	(void)madvise(p, page_round(size), MADV_DONTFORK);
+	/*
+	 * Advice only: without it the memory is merely copied to every child.
+	 * Not under valgrind: in a forked child its view of the address space
+	 * still has these pages, and its stack unwinder (--track-fds records
+	 * where each descriptor was made) faulted on them and killed the child
+	 * (valgrind 3.19, "the 'impossible' happened").
+	 */
+	if (!RUNNING_ON_VALGRIND)
+		(void)madvise(p, page_round(size), MADV_DONTFORK);
 	return p;
 }
 
@@ -90,4 +103,59 @@ void parent_free(void *p, size_t size)
 {
 	if (p)
 		(void)munmap(p, page_round(size));
+}
+
+#define POOL_CHUNK (64 * 1024)
+
+/* Object sizes rounded up so that every object can hold the free list's link. */
+static size_t pool_objsize(const struct pool *pool)
+{
+	size_t a = sizeof(max_align_t);
+
+	return (pool->size + a - 1) / a * a;
+}
+
+void *pool_zalloc(struct pool *pool)
+{
+	size_t size = pool_objsize(pool), off;
+	char *chunk;
+	void *obj;
+
+	if (!pool->free) {
+		/* The chunk's first object slot links the chunks; the rest go on the free list. */
+		chunk = parent_alloc(POOL_CHUNK);
+		if (!chunk) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		*(void **)chunk = pool->chunks;
+		pool->chunks = chunk;
+		for (off = size; off + size <= POOL_CHUNK; off += size) {
+			*(void **)(chunk + off) = pool->free;
+			pool->free = chunk + off;
+		}
+	}
+	obj = pool->free;
+	pool->free = *(void **)obj;
+	return memset(obj, 0, size);
+}
+
+void pool_release(struct pool *pool, void *obj)
+{
+	if (!obj)
+		return;
+	*(void **)obj = pool->free;
+	pool->free = obj;
+}
+
+void pool_destroy(struct pool *pool)
+{
+	void *chunk, *next;
+
+	for (chunk = pool->chunks; chunk; chunk = next) {
+		next = *(void **)chunk;
+		parent_free(chunk, POOL_CHUNK);
+	}
+	pool->chunks = NULL;
+	pool->free = NULL;
 }

@@ -30,10 +30,29 @@ char *xstrdup(const char *s);
 /*
  * Memory only the parent uses: page-aligned, zeroed and not inherited by
  * fork() (MADV_DONTFORK), so fork neither copies nor write-protects it. A
- * child must never touch it. NULL on failure; free with parent_free(),
- * giving the same SIZE.
+ * child must never touch it, and neither can the daemon that
+ * daemon_detach() forks: allocate it in the process that serves. NULL on
+ * failure; free with parent_free(), giving the same SIZE.
  */
 void *parent_alloc(size_t size);
 void parent_free(void *p, size_t size);
+
+/*
+ * Objects of one size in parent_alloc memory, for state the parent writes
+ * on every connection. In the malloc heap, each such write after a fork
+ * leaves the child holding its own copy of the page: 4 KiB more for every
+ * held connection. Initialise with { .size = sizeof(obj) }.
+ */
+struct pool {
+	size_t size;
+	void *free;   /* free objects, linked through their first word */
+	void *chunks; /* chunks, linked through their first word */
+};
+
+/* A zeroed object, or NULL (ENOMEM). */
+void *pool_zalloc(struct pool *pool);
+void pool_release(struct pool *pool, void *obj);
+/* Unmap every chunk: all objects are gone. */
+void pool_destroy(struct pool *pool);
 
 #endif
