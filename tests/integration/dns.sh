@@ -44,55 +44,10 @@ ptr4() { # the in-addr.arpa name of an IPv4 address
 	echo "$d.$c.$b.$a.in-addr.arpa"
 }
 
-# psend ARGS...: proxysend.py (a plain client here: no header), its "ok ..." line
-psend() { "$PYTHON" "$LIBDIR/proxysend.py" "$@" 2>&1; }
-kv() { # KEY LINE: the value of KEY=... in an "ok ..." line
-	local w
-	for w in $2; do
-		[ "${w%%=*}" = "$1" ] && echo "${w#*=}"
-	done
-	return 0
-}
-# usec SECONDS: "0.123" -> 123000 (for comparisons in the shell)
-usec() {
-	local s=${1%.*} f=${1#*.}000000
-	echo $((10#$s * 1000000 + 10#${f:0:6}))
-}
-
-# find_event MSGID KEY=VALUE...: the first such event line of this run in EVENT (forks
-# nothing, so it is cheap to poll on a loaded machine)
-find_event() {
-	local id=$1 l kvs w
-	local -a lines
-	shift
-	mapfile -t lines <"$DAEMON_LOG"
-	for l in "${lines[@]}"; do
-		[[ $l == *" | MESSAGE_ID=$id "* ]] || continue
-		kvs=" ${l##* | } "
-		for w in "$@"; do
-			[[ $kvs == *" $w "* ]] || continue 2
-		done
-		EVENT=$l
-		return 0
-	done
-	return 1
-}
 # event MSGID SERVICE ADDR PORT: wait for that connection's event (in EVENT)
 event() {
 	wait_for find_event "$1" ACCEPTD_SERVICE="$2" REMOTE_ADDR="$3" REMOTE_PORT="$4" ||
 		fail "no event $1 for $2 from [$3]:$4"
-}
-# expect WHAT CHECK...: on EVENT; CHECK is KEY=VALUE (present, that value) or !KEY (absent)
-expect() {
-	local what=$1 kvs=" ${EVENT##* | } " c
-	shift
-	for c in "$@"; do
-		if [ "${c#!}" != "$c" ]; then
-			[[ $kvs != *" ${c#!}="* ]] || fail "$what: ${c#!} should be absent: $EVENT"
-		else
-			[[ $kvs == *" $c "* ]] || fail "$what: expected $c in: $EVENT"
-		fi
-	done
 }
 
 # conn SERVICE PORT SRC CHECK...: an echo from SRC, then both entries checked; sets LPORT

@@ -584,3 +584,50 @@ journal_json() {
 	journalctl --no-pager -o json SYSLOG_IDENTIFIER=acceptd >"$1" ||
 		hard_error "journalctl failed"
 }
+
+# ---- connection events in the daemon's stderr log (dns.sh, proxy.sh) ----
+# psend ARGS...: proxysend.py, its "ok ..." line or its complaint
+psend() { "$PYTHON" "$LIBDIR/proxysend.py" "$@" 2>&1; }
+# kv KEY LINE: the value of KEY=... in an "ok ..." line
+kv() {
+	local w
+	for w in $2; do
+		[ "${w%%=*}" = "$1" ] && echo "${w#*=}"
+	done
+	return 0
+}
+# usec SECONDS: "0.123" -> 123000 (for comparisons in the shell)
+usec() {
+	local s=${1%.*} f=${1#*.}000000
+	echo $((10#$s * 1000000 + 10#${f:0:6}))
+}
+# find_event MSGID KEY=VALUE...: the first such event line of this run in EVENT (forks
+# nothing, so it is cheap to poll on a loaded machine)
+find_event() {
+	local id=$1 l kvs w
+	local -a lines
+	shift
+	mapfile -t lines <"$DAEMON_LOG"
+	for l in "${lines[@]}"; do
+		[[ $l == *" | MESSAGE_ID=$id "* ]] || continue
+		kvs=" ${l##* | } "
+		for w in "$@"; do
+			[[ $kvs == *" $w "* ]] || continue 2
+		done
+		EVENT=$l
+		return 0
+	done
+	return 1
+}
+# expect WHAT CHECK...: on EVENT; CHECK is KEY=VALUE (present, that value) or !KEY (absent)
+expect() {
+	local what=$1 kvs=" ${EVENT##* | } " c
+	shift
+	for c in "$@"; do
+		if [ "${c#!}" != "$c" ]; then
+			[[ $kvs != *" ${c#!}="* ]] || fail "$what: ${c#!} should be absent: $EVENT"
+		else
+			[[ $kvs == *" $c "* ]] || fail "$what: expected $c in: $EVENT"
+		fi
+	done
+}

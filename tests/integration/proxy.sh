@@ -27,52 +27,9 @@ MSGID_CONN_LIMITED=2acfb645a4c64495921eb2eb11f97bb1
 HAPROXY=$(command -v haproxy || command -v /usr/sbin/haproxy) ||
 	hard_error "haproxy is missing: it is a test dependency (Debian package haproxy)"
 
-# psend ARGS...: proxysend.py, its "ok ..." line or its complaint
-psend() { "$PYTHON" "$LIBDIR/proxysend.py" "$@" 2>&1; }
-kv() { # KEY LINE: the value of KEY=... in an "ok ..." line
-	local w
-	for w in $2; do
-		[ "${w%%=*}" = "$1" ] && echo "${w#*=}"
-	done
-	return 0
-}
-usec() { # "0.123" -> 123000
-	local s=${1%.*} f=${1#*.}000000
-	echo $((10#$s * 1000000 + 10#${f:0:6}))
-}
-
-# find_event MSGID KEY=VALUE...: the first such event line of this run in EVENT (no fork)
-find_event() {
-	local id=$1 l kvs w
-	local -a lines
-	shift
-	mapfile -t lines <"$DAEMON_LOG"
-	for l in "${lines[@]}"; do
-		[[ $l == *" | MESSAGE_ID=$id "* ]] || continue
-		kvs=" ${l##* | } "
-		for w in "$@"; do
-			[[ $kvs == *" $w "* ]] || continue 2
-		done
-		EVENT=$l
-		return 0
-	done
-	return 1
-}
 # event MSGID KEY=VALUE...: wait for such an event (in EVENT)
 event() {
 	wait_for find_event "$@" || fail "no event $*"
-}
-# expect WHAT CHECK...: on EVENT; CHECK is KEY=VALUE (present, that value) or !KEY (absent)
-expect() {
-	local what=$1 kvs=" ${EVENT##* | } " c
-	shift
-	for c in "$@"; do
-		if [ "${c#!}" != "$c" ]; then
-			[[ $kvs != *" ${c#!}="* ]] || fail "$what: ${c#!} should be absent: $EVENT"
-		else
-			[[ $kvs == *" $c "* ]] || fail "$what: expected $c in: $EVENT"
-		fi
-	done
 }
 
 # good SERVICE PORT HEADER MODE SRC SPORT DST DPORT [CHECK...]: the header and a 3000-byte

@@ -12,20 +12,9 @@
 
 #include "addr.h"
 #include "builtin.h"
-#include "test.h"
-#include "util.h"
+#include "conftest.h"
 
-static char datadir[PATH_MAX]; /* absolute: some cases chdir() */
 static char srcdir[PATH_MAX + 16];
-
-/* $TESTDATA/NAME, in a static buffer. */
-static const char *data(const char *name)
-{
-	static char buf[PATH_MAX + 64];
-
-	snprintf(buf, sizeof(buf), "%s/%s", datadir, name);
-	return buf;
-}
 
 /* Listen entry I of S as addr_format() prints it, or "" when there is none. */
 static const char *listen_str(const struct service *s, size_t i)
@@ -35,29 +24,6 @@ static const char *listen_str(const struct service *s, size_t i)
 	if (!s || i >= s->nlisten)
 		return "";
 	return addr_format(&s->listen[i], buf, sizeof(buf));
-}
-
-#define CHECK_STR(a, b)                                                               \
-	do {                                                                          \
-		const char *a_ = (a), *b_ = (b);                                      \
-		if (!CHECK(a_ && b_ && strcmp(a_, b_) == 0))                          \
-			test_note("got \"%s\", want \"%s\"", a_ ? a_ : "(null)", b_); \
-	} while (0)
-
-/* Load a fixture that must be valid; print the messages if it is not. */
-static struct conf *load_valid(const char *path)
-{
-	struct conf_errors errs = { 0 };
-	struct conf *conf;
-	size_t i;
-
-	conf = conf_load(path, &errs);
-	if (!CHECK(conf != NULL))
-		for (i = 0; i < errs.n; i++)
-			test_note("unexpected: %s", errs.msg[i]);
-	CHECK(errs.n == 0);
-	conf_errors_clear(&errs);
-	return conf;
 }
 
 static void valid_minimal(void)
@@ -306,15 +272,6 @@ static void errors_append(void)
 	conf_errors_clear(&errs);
 }
 
-/*
- * Invalid fixtures and every message each must give, in any order. Messages
- * are written without the "$TESTDATA/" that starts each path in them.
- */
-struct bad_case {
-	const char *file;
-	const char *want[16];
-};
-
 static const struct bad_case bad_cases[] = {
 	{ "no-such-file.conf", { "no-such-file.conf: cannot read: No such file or directory" } },
 	{ ".", { ".: cannot read: Is a directory" } },
@@ -451,94 +408,11 @@ static const struct bad_case bad_cases[] = {
 	    "bad-many.conf:29: extra: unknown key" } },
 };
 
-/* MSG with every "$TESTDATA/" taken out. */
-static char *strip_dir(const char *msg)
-{
-	char prefix[PATH_MAX + 2], *out, *p;
-	size_t n;
-
-	snprintf(prefix, sizeof(prefix), "%s/", datadir);
-	n = strlen(prefix);
-	out = strdup(msg);
-	if (!out)
-		test_bail("out of memory");
-	while ((p = strstr(out, prefix)))
-		memmove(p, p + n, strlen(p + n) + 1);
-	return out;
-}
-
-/* "$TESTDATA/FILE:LINE: " with LINE > 0: the main file or one it included. */
-static int has_location(const char *msg)
-{
-	size_t n = strlen(datadir);
-	const char *colon;
-	char *end;
-	long line;
-
-	if (strncmp(msg, datadir, n) != 0 || msg[n] != '/')
-		return 0;
-	colon = strchr(msg + n, ':');
-	if (!colon)
-		return 0;
-	line = strtol(colon + 1, &end, 10);
-	return line > 0 && end[0] == ':' && end[1] == ' ';
-}
-
-static void bad_case_run(const struct bad_case *bc)
-{
-	struct conf_errors errs = { 0 };
-	char path[PATH_MAX + 64], *got;
-	size_t i, j, nwant;
-	int unreadable;
-	struct conf *conf;
-	int *used;
-
-	snprintf(path, sizeof(path), "%s", data(bc->file));
-	for (nwant = 0; nwant < ARRAY_SIZE(bc->want) && bc->want[nwant]; nwant++)
-		;
-	errno = 0;
-	conf = conf_load(path, &errs);
-	CHECK(conf == NULL);
-	conf_free(conf);
-	unreadable = errs.n == 1 && strstr(errs.msg[0], ": cannot read: ") != NULL;
-	CHECK(errno == (unreadable ? (strcmp(bc->file, ".") ? ENOENT : EISDIR) : EINVAL));
-	if (!CHECK(errs.n == nwant))
-		test_note("%zu messages, want %zu", errs.n, nwant);
-
-	used = calloc(nwant + 1, sizeof(*used));
-	if (!used)
-		test_bail("out of memory");
-	for (i = 0; i < errs.n; i++) {
-		/* Every message names the file and a line, so an editor can jump there. */
-		if (!unreadable && !CHECK(has_location(errs.msg[i])))
-			test_note("no location: %s", errs.msg[i]);
-		if (unreadable)
-			CHECK(strncmp(errs.msg[i], path, strlen(path)) == 0);
-		got = strip_dir(errs.msg[i]);
-		for (j = 0; j < nwant; j++)
-			if (!used[j] && strcmp(got, bc->want[j]) == 0)
-				break;
-		if (!CHECK(j < nwant))
-			test_note("unexpected: %s", got);
-		else
-			used[j] = 1;
-		free(got);
-	}
-	for (j = 0; j < nwant; j++)
-		if (!CHECK(used[j]))
-			test_note("missing:    %s", bc->want[j]);
-	free(used);
-	conf_errors_clear(&errs);
-}
-
 int main(void)
 {
 	const char *env;
-	size_t i;
 
-	env = getenv("TESTDATA");
-	if (!env || !realpath(env, datadir))
-		test_bail("set TESTDATA to the directory of the fixtures");
+	conftest_init();
 	env = getenv("top_srcdir");
 	if (env) {
 		if (!realpath(env, srcdir))
@@ -559,10 +433,6 @@ int main(void)
 	TEST_RUN(valid_hex_log_err);
 	TEST_RUN(etc_files);
 	TEST_RUN(errors_append);
-	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
-		test_begin();
-		bad_case_run(&bad_cases[i]);
-		test_end(bad_cases[i].file);
-	}
+	BAD_CASES_RUN(bad_cases);
 	return test_summary();
 }

@@ -21,43 +21,10 @@
 #include "addr.h"
 #include "builtin.h"
 #include "peer.h"
+#include "conftest.h"
 #include "proxy.h"
-#include "test.h"
-#include "util.h"
 
 #define NOBODY 65534
-
-static char datadir[PATH_MAX];
-
-static const char *data(const char *name)
-{
-	static char buf[PATH_MAX + 64];
-
-	snprintf(buf, sizeof(buf), "%s/%s", datadir, name);
-	return buf;
-}
-
-#define CHECK_STR(a, b)                                                               \
-	do {                                                                          \
-		const char *a_ = (a), *b_ = (b);                                      \
-		if (!CHECK(a_ && b_ && strcmp(a_, b_) == 0))                          \
-			test_note("got \"%s\", want \"%s\"", a_ ? a_ : "(null)", b_); \
-	} while (0)
-
-static struct conf *load_valid(const char *path)
-{
-	struct conf_errors errs = { 0 };
-	struct conf *conf;
-	size_t i;
-
-	conf = conf_load(path, &errs);
-	if (!CHECK(conf != NULL))
-		for (i = 0; i < errs.n; i++)
-			test_note("unexpected: %s", errs.msg[i]);
-	CHECK(errs.n == 0);
-	conf_errors_clear(&errs);
-	return conf;
-}
 
 /* The blocks of a list as acl_format() prints them, space-separated. */
 static const char *cidrs_str(const struct cidr *v, size_t n)
@@ -263,11 +230,6 @@ static void valid_users_root(void)
 	}
 }
 
-struct bad_case {
-	const char *file;
-	const char *want[32];
-};
-
 /* Fixtures whose messages do not depend on who runs the test. */
 static const struct bad_case bad_cases[] = {
 	{ "bad-exec-relative.conf",
@@ -459,85 +421,6 @@ static const struct bad_case root_cases[] = {
 	    "65534) leaves no privilege to switch to uid 0 gid 0" } },
 };
 
-static char *strip_dir(const char *msg)
-{
-	char prefix[PATH_MAX + 2], *out, *p;
-	size_t n;
-
-	snprintf(prefix, sizeof(prefix), "%s/", datadir);
-	n = strlen(prefix);
-	out = strdup(msg);
-	if (!out)
-		test_bail("out of memory");
-	while ((p = strstr(out, prefix)))
-		memmove(p, p + n, strlen(p + n) + 1);
-	return out;
-}
-
-static int has_location(const char *msg)
-{
-	size_t n = strlen(datadir);
-	const char *colon;
-	char *end;
-	long line;
-
-	if (strncmp(msg, datadir, n) != 0 || msg[n] != '/')
-		return 0;
-	colon = strchr(msg + n, ':');
-	if (!colon)
-		return 0;
-	line = strtol(colon + 1, &end, 10);
-	return line > 0 && end[0] == ':' && end[1] == ' ';
-}
-
-/* FILE must be refused with exactly the NWANT messages WANT, in any order. */
-static void expect_messages(const char *file, const char *const *want, size_t nwant)
-{
-	struct conf_errors errs = { 0 };
-	struct conf *conf;
-	size_t i, j;
-	char *got;
-	int *used;
-
-	errno = 0;
-	conf = conf_load(data(file), &errs);
-	CHECK(conf == NULL);
-	conf_free(conf);
-	CHECK(errno == EINVAL);
-	if (!CHECK(errs.n == nwant))
-		test_note("%s: %zu messages, want %zu", file, errs.n, nwant);
-	used = calloc(nwant + 1, sizeof(*used));
-	if (!used)
-		test_bail("out of memory");
-	for (i = 0; i < errs.n; i++) {
-		if (!CHECK(has_location(errs.msg[i])))
-			test_note("no location: %s", errs.msg[i]);
-		got = strip_dir(errs.msg[i]);
-		for (j = 0; j < nwant; j++)
-			if (!used[j] && strcmp(got, want[j]) == 0)
-				break;
-		if (!CHECK(j < nwant))
-			test_note("unexpected: %s", got);
-		else
-			used[j] = 1;
-		free(got);
-	}
-	for (j = 0; j < nwant; j++)
-		if (!CHECK(used[j]))
-			test_note("missing:    %s", want[j]);
-	free(used);
-	conf_errors_clear(&errs);
-}
-
-static void bad_case_run(const struct bad_case *bc)
-{
-	size_t n;
-
-	for (n = 0; n < ARRAY_SIZE(bc->want) && bc->want[n]; n++)
-		;
-	expect_messages(bc->file, bc->want, n);
-}
-
 /*
  * What an unprivileged acceptd says about users it cannot switch to, for
  * the uid and gid this process runs as now (never root).
@@ -609,29 +492,16 @@ static void nonroot_as_nobody(void)
 
 int main(void)
 {
-	const char *env;
-	size_t i;
-
-	env = getenv("TESTDATA");
-	if (!env || !realpath(env, datadir))
-		test_bail("set TESTDATA to the directory of the fixtures");
+	conftest_init();
 
 	TEST_RUN(defaults);
 	TEST_RUN(valid_exec);
 	TEST_RUN(valid_limits);
 	TEST_RUN(valid_dualstack);
-	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
-		test_begin();
-		bad_case_run(&bad_cases[i]);
-		test_end(bad_cases[i].file);
-	}
+	BAD_CASES_RUN(bad_cases);
 	if (geteuid() == 0) {
 		TEST_RUN(valid_users_root);
-		for (i = 0; i < ARRAY_SIZE(root_cases); i++) {
-			test_begin();
-			bad_case_run(&root_cases[i]);
-			test_end(root_cases[i].file);
-		}
+		BAD_CASES_RUN(root_cases);
 		TEST_RUN(nonroot_as_nobody);
 	} else {
 		printf("# not root: the cases that need root to be valid are left out\n");
