@@ -389,6 +389,19 @@ static const char *queue_strdup(const char *s)
 	return p;
 }
 
+/* FMT into MSG, with ": strerror(SAVED)" after it unless SAVED is 0. */
+static void __attribute__((format(printf, 4, 0)))
+msg_format(char *msg, size_t size, int saved, const char *fmt, va_list ap)
+{
+	size_t len;
+
+	vsnprintf(msg, size, fmt, ap);
+	if (saved) {
+		len = strlen(msg);
+		snprintf(msg + len, size - len, ": %s", strerror(saved));
+	}
+}
+
 /*
  * Queue a message, formatted in place: not in a buffer on the stack. Every
  * stack page the parent writes after a fork stays behind as the child's own
@@ -400,7 +413,7 @@ static int __attribute__((noinline, format(printf, 6, 0)))
 queue_vlog(int prio, const char *msgid, const struct log_field *f, int n, int saved,
 	   const char *fmt, va_list ap)
 {
-	size_t need = LOG_MSGMAX, len;
+	size_t need = LOG_MSGMAX;
 	struct queued *q;
 	char *msg;
 	int i;
@@ -415,11 +428,7 @@ queue_vlog(int prio, const char *msgid, const struct log_field *f, int n, int sa
 	q = &queue->m[queue->nmsgs++];
 	*q = (struct queued){ .prio = prio, .msgid = msgid };
 	msg = queue->text + queue->used;
-	vsnprintf(msg, LOG_MSGMAX, fmt, ap);
-	if (saved) {
-		len = strlen(msg);
-		snprintf(msg + len, LOG_MSGMAX - len, ": %s", strerror(saved));
-	}
+	msg_format(msg, LOG_MSGMAX, saved, fmt, ap);
 	q->msg = msg;
 	queue->used += strlen(msg) + 1;
 	for (i = 0; i < n && q->n < LOG_FIELDS_MAX; i++) {
@@ -522,13 +531,8 @@ vlog_now(int prio, const char *msgid, const struct log_field *f, int n, int save
 	 va_list ap)
 {
 	char msg[LOG_MSGMAX];
-	size_t len;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (saved) {
-		len = strlen(msg);
-		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
-	}
+	msg_format(msg, sizeof(msg), saved, fmt, ap);
 	log_emit(prio, msgid, f, n, msg);
 }
 
@@ -578,14 +582,8 @@ static void __attribute__((noreturn, format(printf, 3, 0)))
 vfatal(int code, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSGMAX];
-	int saved = errno;
-	size_t len;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (with_errno) {
-		len = strlen(msg);
-		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
-	}
+	msg_format(msg, sizeof(msg), with_errno ? errno : 0, fmt, ap);
 	log_emit(LOG_ERR, NULL, NULL, 0, msg);
 	exit(code);
 }
