@@ -178,15 +178,20 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		snprintf(r.host, sizeof(r.host), "%s", host);
 		child_report(report_fd, &r);
 	}
-	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL,
-				 &name,	      getpid() };
-	n = conn_fields(f, &t, &ci);
-	if (log_accepted)
+	ci = (struct conn_info){ c.svc->name, &c.peer, &c.local, proxied ? &proxy : NULL, &name, 0 };
+	/*
+	 * The fields only for an entry: formatting them touches printf's pages
+	 * of libc, a page fault each in a child that logs nothing.
+	 */
+	if (log_accepted) {
+		ci.pid = getpid();
+		n = conn_fields(f, &t, &ci);
 		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s on [%s]:%s%s%s%s%s",
 			  host[0] ? host : t.raddr, t.raddr, t.rport, c.svc->name, t.laddr, t.lport,
 			  proxied ? " via [" : "", proxied ? t.paddr : "", proxied ? "]:" : "",
 			  proxied ? t.pport : "");
+	}
 
 	if (exec_drop_privileges(c.svc) < 0) {
 		log_err("%s: cannot switch to uid %u gid %u", c.svc->name, (unsigned)c.svc->uid,
@@ -202,6 +207,7 @@ void child_main(const struct conn *conn, int report_fd, int log_accepted, const 
 		snprintf(r.reason, sizeof(r.reason), "idle-timeout");
 		rc = 0;
 	} else if (rc < 0) {
+		n = conn_fields(f, &t, &ci);
 		log_warn("%s: connection from [%s]:%s", c.svc->name, t.raddr, t.rport);
 	}
 	r.type = REPORT_END;

@@ -26,11 +26,17 @@
 #define IOV_MAX_MSG    (5 * (LOG_FIELDS_MAX + 4)) /* iovecs of one message, at most */
 
 static int log_level = LOG_INFO;
-static int journal_fd = -1; /* connected, non-blocking; -1: stderr backend */
-static int in_child;
+static int journal_fd = -1;   /* connected, non-blocking; -1: stderr backend */
 static int stderr_is_journal; /* stderr is already a journal stream ($JOURNAL_STREAM) */
 static int starting = 1;      /* before READY: errors also go to stderr */
-static struct queue *queue;   /* non-NULL: the parent is batching (log_batch) */
+/*
+ * Thread-local only for where that puts them: next to the thread's control
+ * block, a page that fork() has already copied for the child (the kernel
+ * writes the child's tid there). In .bss, log_child() would cost every child
+ * a copy of one more page.
+ */
+static __thread int in_child;
+static __thread struct queue *queue; /* non-NULL: the parent is batching (log_batch) */
 
 /*
  * Messages that found the journal's socket full. The count lives in a shared
