@@ -31,7 +31,7 @@ struct io {
  * slow reader frees room only in large steps. Returns 0, or -1 with errno
  * (ETIMEDOUT when idle).
  */
-static int io_wait(const struct io *io, short events)
+CHILD_PATH static int io_wait(const struct io *io, short events)
 {
 	struct pollfd p = { .fd = io->fd, .events = events };
 	uint64_t deadline, now;
@@ -63,7 +63,7 @@ static int io_wait(const struct io *io, short events)
 }
 
 /* recv() up to LEN bytes, counted; 0 at EOF. */
-static ssize_t io_recv(const struct io *io, char *buf, size_t len)
+CHILD_PATH static ssize_t io_recv(const struct io *io, char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -82,7 +82,7 @@ static ssize_t io_recv(const struct io *io, char *buf, size_t len)
  * With an idle timeout, sends take what fits now (MSG_DONTWAIT) after poll()
  * said there is room, so a slow reader is never mistaken for an idle one.
  */
-static int io_send(const struct io *io, const char *buf, size_t len)
+CHILD_PATH static int io_send(const struct io *io, const char *buf, size_t len)
 {
 	int flags = MSG_NOSIGNAL | (io->idle_ms > 0 ? MSG_DONTWAIT : 0);
 	ssize_t n;
@@ -104,7 +104,7 @@ static int io_send(const struct io *io, const char *buf, size_t len)
 }
 
 /* RFC 862: send back everything until the client closes. */
-static int serve_echo(const struct io *io)
+CHILD_PATH static int serve_echo(const struct io *io)
 {
 	char buf[65536];
 	ssize_t n;
@@ -226,18 +226,21 @@ const char *builtin_name(int b)
 	return b >= 0 && b < BUILTIN_MAX ? builtins[b].name : "?";
 }
 
-int builtin_serve(int b, int fd, int idle_timeout, struct builtin_stats *st)
+CHILD_PATH int builtin_serve(int b, int fd, int idle_timeout, struct builtin_stats *st)
 {
 	struct io io = { fd, idle_timeout * 1000, st };
-	struct linger reset = { 1, 0 };
 	int rc;
 
 	rc = builtins[b].serve(&io);
 	/*
 	 * An idle client may have megabytes of chargen queued: a reset instead
 	 * of a FIN frees them at once, and tells the client it was cut off.
+	 * (The linger is built here, not above: its initialiser is a constant
+	 * in .rodata, a page fault in every child.)
 	 */
 	if (rc < 0 && errno == ETIMEDOUT) {
+		struct linger reset = { 1, 0 };
+
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 		errno = ETIMEDOUT;
 	}

@@ -51,7 +51,7 @@ int conn_fields(struct log_field *f, struct conn_text *t, const struct conn_info
 }
 
 /* Best effort: a lost report only thins out the connection-ended entry. */
-static void child_report(int fd, struct child_report *r)
+CHILD_PATH static void child_report(int fd, struct child_report *r)
 {
 	r->pid = getpid();
 	while (send(fd, r, sizeof(*r), MSG_NOSIGNAL) < 0 && errno == EINTR)
@@ -134,8 +134,8 @@ static int child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 	return 1;
 }
 
-void child_main(const struct conn *conn, int report_fd, int log_accepted, const int *close_fds,
-		size_t nclose)
+CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accepted,
+			   const int *close_fds, size_t nclose)
 {
 	struct log_field f[CONN_FIELDS];
 	struct builtin_stats st = { 0, 0 };

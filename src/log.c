@@ -147,7 +147,7 @@ void log_started(void)
 	starting = 0;
 }
 
-void log_child(void)
+CHILD_PATH void log_child(void)
 {
 	in_child = 1;
 	queue = NULL; /* the parent's, and not mapped here (MADV_DONTFORK) */

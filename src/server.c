@@ -72,8 +72,14 @@ struct child {
 	int verdict_fd; /* the waiting child's pipe (PROXY with max_per_source), or -1 */
 };
 
-/* The whole running state: the only mutable globals besides log.c's. */
-static struct {
+/*
+ * The whole running state: the only mutable globals besides log.c's. The
+ * parent writes it on every connection, so it has pages of its own, made
+ * parent memory (parent_only) by server_run(): in .data, each first write
+ * after a fork would copy the page for a child that never reads it.
+ */
+#define SRV_ALIGN 4096
+static struct __attribute__((aligned(SRV_ALIGN))) {
 	struct conf *conf;
 	struct inherited *inh; /* sockets from systemd, kept for the life of the process */
 	size_t ninh;
@@ -516,11 +522,16 @@ static void log_accepted(const struct conn *c, pid_t pid)
 
 static void spawn(struct conn *c, struct svc_state *st)
 {
+	/* What the child needs of srv, which it cannot read (parent memory). */
+	const int *closefds = srv.closefds;
+	size_t nclosefds = srv.nclosefds;
+	int report_wr = srv.report_wr;
 	int verdict[2] = { -1, -1 };
 	struct child *ch;
 	uint64_t start;
 	pid_t pid;
 	int err, spawned = 0, parent_logs = parent_logs_accepted(c);
+	int child_logs = srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs;
 
 	if (children_reserve() < 0) {
 		err = errno;
@@ -563,9 +574,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 	if (pid == 0) {
 		if (verdict[1] >= 0)
 			close(verdict[1]);
-		child_main(c, srv.report_wr,
-			   srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs, srv.closefds,
-			   srv.nclosefds);
+		child_main(c, report_wr, child_logs, closefds, nclosefds);
 	}
 forked:
 	if (parent_logs)
@@ -1325,12 +1334,15 @@ static void server_free(void)
 		close(srv.report_wr);
 }
 
-int server_run(int log_level_override)
+/* CHILD_PATH: a child returns from fork() in here (spawn() is inlined). */
+CHILD_PATH int server_run(int log_level_override)
 {
 	struct epoll_event *ev;
 	char status[160];
 	int i, n;
 
+	/* Here, not earlier: daemon_detach()'s fork would have left it behind. */
+	(void)parent_only(&srv, sizeof(srv));
 	srv.log_level_override = log_level_override;
 	/*
 	 * The services' state is parent memory, which daemon_detach()'s fork

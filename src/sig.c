@@ -11,6 +11,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static const int handled[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 
 /*
@@ -84,7 +86,7 @@ int sig_read(int fd)
 	return (int)si.ssi_signo;
 }
 
-void sig_child_reset(void)
+CHILD_PATH void sig_child_reset(void)
 {
 	/*
 	 * On the stack and through syscall(), which the child calls anyway: a

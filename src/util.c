@@ -80,6 +80,25 @@ static size_t page_round(size_t n)
 	return (n + page - 1) / page * page;
 }
 
+int parent_only(void *p, size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if ((uintptr_t)p % page || size % page) {
+		errno = EINVAL;
+		return -1;
+	}
+	/*
+	 * Not under valgrind: in a forked child its view of the address space
+	 * still has these pages, and its stack unwinder (--track-fds records
+	 * where each descriptor was made) faulted on them and killed the child
+	 * (valgrind 3.19, "the 'impossible' happened").
+	 */
+	if (RUNNING_ON_VALGRIND)
+		return 0;
+	return madvise(p, size, MADV_DONTFORK);
+}
+
 void *parent_alloc(size_t size)
 {
 	void *p = mmap(NULL, page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -87,15 +106,8 @@ void *parent_alloc(size_t size)
 
 	if (p == MAP_FAILED)
 		return NULL;
-	/*
-	 * Advice only: without it the memory is merely copied to every child.
-	 * Not under valgrind: in a forked child its view of the address space
-	 * still has these pages, and its stack unwinder (--track-fds records
-	 * where each descriptor was made) faulted on them and killed the child
-	 * (valgrind 3.19, "the 'impossible' happened").
-	 */
-	if (!RUNNING_ON_VALGRIND)
-		(void)madvise(p, page_round(size), MADV_DONTFORK);
+	/* Advice only: without it the memory is merely copied to every child. */
+	(void)parent_only(p, page_round(size));
 	return p;
 }
 
