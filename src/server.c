@@ -69,7 +69,8 @@ struct child {
 	char reason[24];   /* why it ended early, from the child, or "" */
 	struct addr proxy; /* the proxy's address, when a PROXY header named the client */
 	int proxied;
-	int verdict_fd; /* the waiting child's pipe (PROXY with max_per_source), or -1 */
+	int verdict_fd;	      /* the waiting child's pipe (PROXY with max_per_source), or -1 */
+	int accepted_pending; /* the parent logs connection-accepted when the name comes */
 };
 
 /*
@@ -495,29 +496,38 @@ static int children_reserve(void)
 }
 
 /*
- * Whether the parent logs connection-accepted for C: when it knows all the
- * entry says (no name to look up, no PROXY header to read). journald then
- * takes it from a sender it knows, instead of building a new client context
- * (a dozen /proc reads) for every child, and the child does no logging.
+ * Who logs connection-accepted for C. The parent, whenever it can know all
+ * the entry says: at the fork when there is no name to look up (or the
+ * cache has it), else when the child reports the name it looked up.
+ * journald then takes each entry from a sender it knows instead of building
+ * a client context (a dozen /proc reads) for every child. Only behind a
+ * PROXY header does the child log it: the entry names the client that the
+ * child read from the header.
  */
-static int parent_logs_accepted(const struct conn *c)
+enum { ACCEPTED_UNLOGGED, ACCEPTED_BY_CHILD, ACCEPTED_AT_FORK, ACCEPTED_ON_NAME };
+static int accepted_logger(const struct conn *c)
 {
-	return srv.conf->log_connections == LOG_CONN_BOTH && !c->svc->proxy &&
-	       (c->svc->resolve == RESOLVE_NONE || c->cached);
+	if (srv.conf->log_connections != LOG_CONN_BOTH)
+		return ACCEPTED_UNLOGGED;
+	if (c->svc->proxy)
+		return ACCEPTED_BY_CHILD;
+	if (c->svc->resolve == RESOLVE_NONE || c->cached)
+		return ACCEPTED_AT_FORK;
+	return ACCEPTED_ON_NAME;
 }
 
-static void log_accepted(const struct conn *c, pid_t pid)
+static void log_accepted(const char *service, const struct addr *peer, const struct addr *local,
+			 const struct peer_name *name, pid_t pid)
 {
-	const char *host = c->cached ? c->cached_host : "";
-	struct peer_name name = { host, c->svc->resolve, c->cached_lookup };
+	const char *host = name && name->host ? name->host : "";
 	struct log_field f[CONN_FIELDS];
-	struct conn_info ci = { c->svc->name, &c->peer, &c->local, NULL, &name, pid };
+	struct conn_info ci = { service, peer, local, NULL, name, pid };
 	struct conn_text t;
 	int n = conn_fields(f, &t, &ci);
 
 	log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
 		  "connection from %s [%s]:%s to %s on [%s]:%s", host[0] ? host : t.raddr, t.raddr,
-		  t.rport, c->svc->name, t.laddr, t.lport);
+		  t.rport, service, t.laddr, t.lport);
 }
 
 static void spawn(struct conn *c, struct svc_state *st)
@@ -530,8 +540,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 	struct child *ch;
 	uint64_t start;
 	pid_t pid;
-	int err, spawned = 0, parent_logs = parent_logs_accepted(c);
-	int child_logs = srv.conf->log_connections == LOG_CONN_BOTH && !parent_logs;
+	int err, spawned = 0, logger = accepted_logger(c);
 
 	if (children_reserve() < 0) {
 		err = errno;
@@ -574,11 +583,15 @@ static void spawn(struct conn *c, struct svc_state *st)
 	if (pid == 0) {
 		if (verdict[1] >= 0)
 			close(verdict[1]);
-		child_main(c, report_wr, child_logs, closefds, nclosefds);
+		child_main(c, report_wr, logger == ACCEPTED_BY_CHILD, closefds, nclosefds);
 	}
 forked:
-	if (parent_logs)
-		log_accepted(c, pid);
+	if (logger == ACCEPTED_AT_FORK) {
+		struct peer_name name = { c->cached ? c->cached_host : "", c->svc->resolve,
+					  c->cached_lookup };
+
+		log_accepted(c->svc->name, &c->peer, &c->local, &name, pid);
+	}
 	close(c->fd);
 	if (verdict[0] >= 0)
 		close(verdict[0]);
@@ -591,6 +604,7 @@ forked:
 	ch->local = c->local;
 	ch->st = st;
 	ch->mode = c->svc->resolve;
+	ch->accepted_pending = logger == ACCEPTED_ON_NAME;
 	/* A spawned program sends no reports: the cached name is all there is. */
 	if (spawned && c->cached) {
 		ch->host = strdup(c->cached_host);
@@ -849,6 +863,17 @@ static void names_remember(const struct child *ch, const struct child_report *r)
 		      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
 }
 
+/* The connection-accepted entry that waited for the child's name (accepted_logger). */
+static void accepted_log_pending(struct child *ch, pid_t pid, const char *host)
+{
+	struct peer_name name = { host, ch->mode, ch->lookup };
+
+	if (!ch->accepted_pending)
+		return;
+	ch->accepted_pending = 0;
+	log_accepted(ch->st->name, &ch->peer, &ch->local, host ? &name : NULL, pid);
+}
+
 static void reports_read(void)
 {
 	struct child_report r;
@@ -869,6 +894,7 @@ static void reports_read(void)
 			ch->host = strdup(r.host);
 			ch->lookup = r.lookup;
 			names_remember(ch, &r);
+			accepted_log_pending(ch, srv.pids[i], r.host);
 		} else if (r.type == REPORT_END) {
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
@@ -894,6 +920,8 @@ static void child_ended(size_t i, int status)
 	uint64_t usec = now_usec() - ch->start;
 	int n;
 
+	/* A child that died before it reported a name: its connection was accepted all the same. */
+	accepted_log_pending(ch, srv.pids[i], NULL);
 	if (srv.conf->log_connections != LOG_CONN_NONE) {
 		name = (struct peer_name){ ch->host, ch->mode, ch->lookup };
 		ci = (struct conn_info){ ch->st->name,

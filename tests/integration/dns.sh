@@ -305,6 +305,28 @@ wait_for at_least 1 "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=patient REMOTE_ADDR=127.
 resolver_timeout 1
 ok "and the slow one was served after the resolver's 4 s (its EAI_AGAIN reads timeout)"
 
+# The parent logs connection-accepted when the child reports the name. A child killed during
+# its lookup reports none: the entry must still come, without a name, before the ended one.
+resolver_timeout 5
+psend 127.0.0.1 7007 --bind 127.0.0.4 --data 'killed' --timeout 10 >"$TESTDIR/killed.out" &
+client=$!
+a_child() { [ -n "$(children_of "$DAEMON_PID")" ]; }
+wait_for a_child || fail "no child for the connection from 127.0.0.4"
+child=$(children_of "$DAEMON_PID" | awk '{ print $1; exit }')
+kill -KILL "$child"
+wait "$client" # the connection dies with the child: psend's failure is expected
+wait_for find_event "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=patient CHILD_PID="$child" ||
+	fail "no connection-ended entry for the killed child $child"
+expect "killed during the lookup (ended)" EXIT_SIGNAL=9 '!REMOTE_HOST'
+ended=$EVENT
+find_event "$MSGID_CONN_ACCEPTED" ACCEPTD_SERVICE=patient CHILD_PID="$child" ||
+	fail "no connection-accepted entry for the child $child killed during its lookup"
+expect "killed during the lookup (accepted)" REMOTE_ADDR=127.0.0.4 '!REMOTE_HOST' '!REMOTE_HOST_LOOKUP'
+[ "$(grep -nxF "$EVENT" "$DAEMON_LOG" | cut -d: -f1)" -lt "$(grep -nxF "$ended" "$DAEMON_LOG" | cut -d: -f1)" ] ||
+	fail "the accepted entry of the killed child comes after its ended entry"
+resolver_timeout 1
+ok "a child killed during its lookup: connection-accepted (no name), then connection-ended, signal 9"
+
 [ "$(events "$MSGID_CONN_DENIED" | grep -c .)" = 0 ] || fail "unexpected refusals"
 wait_for no_zombie_children || fail "zombie children: $(zombie_children "$DAEMON_PID")"
 stop_daemon
