@@ -35,7 +35,7 @@ int peer_resolve_parse(const char *s);
  * runs in a thread that is abandoned on expiry, since glibc's resolver has
  * no deadline of its own. HOST gets the sanitised name ("" when none);
  * *CLAIMED the unconfirmed PTR name when confirmation failed. Returns enum
- * lookup. Runs in the child only: DNS never stalls the parent.
+ * lookup. Runs in the child only, once: DNS never stalls the parent.
  */
 int peer_lookup(const struct addr *peer, int mode, int timeout_ms, char host[PEER_HOSTLEN],
 		char claimed[PEER_HOSTLEN]);
