@@ -554,7 +554,13 @@ vlog(int prio, const char *msgid, const struct log_field *f, int n, int with_err
 	if (!(queue && journal_fd >= 0 && !in_child && !starting) ||
 	    queue_vlog(prio, msgid, f, n, with_errno ? saved : 0, fmt, ap) < 0)
 		vlog_now(prio, msgid, f, n, with_errno ? saved : 0, fmt, ap);
-	errno = saved;
+	/*
+	 * Only if it changed: errno lives in the thread's control block, whose
+	 * page every child shares until the parent writes it, and a write after
+	 * each fork would copy it (most entries come right after one).
+	 */
+	if (errno != saved)
+		errno = saved;
 }
 
 #define LOG_FN(fn, prio, with_errno)                            \
