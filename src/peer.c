@@ -101,10 +101,7 @@ static void *lookup_thread(void *arg)
 /* Copy the name, sanitised and cut to fit. */
 static void name_copy(char dst[PEER_HOSTLEN], const char *src)
 {
-	size_t n = strnlen(src, PEER_HOSTLEN - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	str_copy(dst, src, PEER_HOSTLEN);
 	str_sanitize(dst);
 }
 

@@ -61,6 +61,14 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+CHILD_PATH void str_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void str_sanitize(char *s)
 {
 	for (; *s; s++)

@@ -32,6 +32,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Replace bytes a log or environment must not carry: < 33, > 126 and '%' become '?'. */
 void str_sanitize(char *s);
 
+/* Copy SRC into DST of SIZE (> 0) bytes, cut to fit; always terminated. No printf: see child.c. */
+void str_copy(char *dst, const char *src, size_t size);
+
 /* strdup() that returns NULL on NULL. */
 char *xstrdup(const char *s);
 

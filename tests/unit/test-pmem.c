@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.c's parent memory: parent_alloc and the pools built on it. What the
+ * util.c's parent memory: parent_alloc, parent_only and the pools built on it. What the
  * parent writes there on every connection must not end up in its children
  * (4 KiB per held connection for each page), so the test forks and checks
  * that a child really does not have it.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,9 +91,48 @@ static void not_inherited(void)
 	parent_free(p, 100);
 }
 
+/* A static the parent writes per connection (server.c's srv): whole pages only. */
+static struct {
+	char c[100];
+} __attribute__((aligned(4096))) page_static;
+
+static void static_not_inherited(void)
+{
+	int st;
+
+	REQUIRE(sysconf(_SC_PAGESIZE) == 4096);
+	CHECK(parent_only(page_static.c + 1, 4096) < 0 && errno == EINVAL);
+	CHECK(parent_only(page_static.c, 100) < 0 && errno == EINVAL);
+	REQUIRE(parent_only(&page_static, sizeof(page_static)) == 0);
+	page_static.c[0] = 42;
+	st = child_reads(page_static.c);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	CHECK(page_static.c[0] == 42);
+}
+
+/* util.c's printf-free copy for the child's path: cut to fit, always terminated. */
+static void copy(void)
+{
+	char d[6];
+
+	memset(d, 'x', sizeof(d));
+	str_copy(d, "abc", sizeof(d));
+	CHECK(strcmp(d, "abc") == 0);
+	str_copy(d, "abcdefgh", sizeof(d));
+	CHECK(strcmp(d, "abcde") == 0);
+	str_copy(d, "abcde", sizeof(d));
+	CHECK(strcmp(d, "abcde") == 0);
+	str_copy(d, "", sizeof(d));
+	CHECK(d[0] == '\0');
+	str_copy(d, "abc", 1);
+	CHECK(d[0] == '\0');
+}
+
 int main(void)
 {
 	TEST_RUN(pool_objects);
 	TEST_RUN(not_inherited);
+	TEST_RUN(static_not_inherited);
+	TEST_RUN(copy);
 	return test_summary();
 }
