@@ -45,7 +45,7 @@ int activation_collect(struct inherited **out, char *err, size_t errlen)
 		struct inherited *s = &inh[i];
 
 		s->fd = SYSTEMD_LISTEN_FDS_START + i;
-		snprintf(s->name, sizeof(s->name), "%s", names && names[i] ? names[i] : "unknown");
+		str_copy(s->name, names && names[i] ? names[i] : "unknown", sizeof(s->name));
 		s->unnamed = name_is_unnamed(s->name);
 		if (systemd_is_tcp_listener(s->fd) <= 0) {
 			snprintf(err, errlen,

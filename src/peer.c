@@ -44,7 +44,7 @@ int peer_resolve_parse(const char *s)
  * What the lookup thread works on. Static: a child makes one lookup, on a
  * timeout the thread still owns the job, and the child ends soon anyway. A
  * calloc() here would first consolidate the small chunks that the parent
- * freed, copying heap pages into the child (4 to 8 page faults fewer).
+ * freed, writing to heap pages the child shares with the parent.
  */
 struct job {
 	struct addr peer;

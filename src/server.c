@@ -942,7 +942,7 @@ static void child_ended(size_t i, int status)
 		}
 		if (ch->reason[0]) {
 			f[n++] = (struct log_field){ "END_REASON", ch->reason };
-			snprintf(how, sizeof(how), "%s", ch->reason);
+			str_copy(how, ch->reason, sizeof(how));
 		}
 		snprintf(dur, sizeof(dur), "%llu", (unsigned long long)usec);
 		f[n++] = (struct log_field){ "DURATION_USEC", dur };
