@@ -21,6 +21,7 @@
 #include "builtin.h"
 #include "exec.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "sig.h"
 #include "util.h"
 
@@ -172,9 +173,12 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accep
 		str_copy(host, c.cached_host, sizeof(host));
 		name.lookup = c.cached_lookup;
 	} else {
-		name.lookup =
-			peer_lookup(&c.peer, c.svc->resolve, c.svc->resolve_timeout, host, claimed);
+		name.lookup = resolver_lookup(c.resolver_fd, &c.peer, c.svc->resolve,
+					      c.svc->resolve_timeout, host, claimed);
 	}
+	/* Asked or not, done with it: the resolver ends when the daemon and its askers have. */
+	if (c.resolver_fd >= 0)
+		close(c.resolver_fd);
 	name.host = host;
 	if (name.mode != RESOLVE_NONE) {
 		/* For the connection-ended entry, and for the parent's name cache. */

@@ -19,7 +19,8 @@ struct conn {
 	int cached; /* the parent's name cache answered: no lookup */
 	const char *cached_host;
 	int cached_lookup;
-	int verdict_fd; /* PROXY with max_per_source: the parent's go (1) or no (0), or -1 */
+	int verdict_fd;	 /* PROXY with max_per_source: the parent's go (1) or no (0), or -1 */
+	int resolver_fd; /* where the child asks for the peer's name (resolver.c), or -1 */
 };
 
 /* What is known of the peer's name, for the log fields. */

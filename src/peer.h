@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The peer's host name: reverse lookup bounded by a deadline, forward confirmation (child only). */
+/* The peer's host name: reverse lookup, forward confirmation (in the resolver process). */
 #ifndef ACCEPTD_PEER_H
 #define ACCEPTD_PEER_H
+
+#include <netdb.h>
 
 #include "addr.h"
 
@@ -31,13 +33,11 @@ const char *peer_lookup_name(int l);
 int peer_resolve_parse(const char *s);
 
 /*
- * Look up PEER's name as MODE asks, giving up after TIMEOUT_MS: the lookup
- * runs in a thread that is abandoned on expiry, since glibc's resolver has
- * no deadline of its own. HOST gets the sanitised name ("" when none);
- * *CLAIMED the unconfirmed PTR name when confirmation failed. Returns enum
- * lookup. Runs in the child only, once: DNS never stalls the parent.
+ * Look up PEER's name as MODE asks, for as long as the system's resolver
+ * takes: glibc's has no deadline of its own, so only the resolver process
+ * calls this (see resolver.c). HOST gets the name as the resolver gave it,
+ * or "". Returns enum lookup.
  */
-int peer_lookup(const struct addr *peer, int mode, int timeout_ms, char host[PEER_HOSTLEN],
-		char claimed[PEER_HOSTLEN]);
+int peer_resolve(const struct addr *peer, int mode, char host[NI_MAXHOST]);
 
 #endif

@@ -26,6 +26,7 @@
 #include "namecache.h"
 #include "notify.h"
 #include "rate.h"
+#include "resolver.h"
 #include "sig.h"
 #include "srctab.h"
 #include "util.h"
@@ -95,7 +96,12 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	int sigfd;
 	int report_rd; /* children's reports arrive here (non-blocking) */
 	int report_wr; /* children write here */
-	pid_t *pids;   /* parallel to children[]: a dense array scans fast */
+	/* the name resolver process (resolver.c), while a service resolves names */
+	pid_t resolver_pid;
+	int resolver_fd; /* the children ask here */
+	uint64_t resolver_started;
+	uint64_t resolver_restart_at; /* 0: no restart pending */
+	pid_t *pids;		      /* parallel to children[]: a dense array scans fast */
 	struct child *children;
 	size_t nchildren;
 	size_t cap;
@@ -124,6 +130,7 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	  .sigfd = -1,
 	  .report_rd = -1,
 	  .report_wr = -1,
+	  .resolver_fd = -1,
 	  .state_pool = { .size = sizeof(struct svc_state) } };
 
 /* Whether old listener O is the socket for address A with V6ONLY: (family, address, port, v6only). */
@@ -763,6 +770,7 @@ static void accept_on(struct listener *l)
 		c.svc = l->svc;
 		c.fd = fd;
 		c.verdict_fd = -1;
+		c.resolver_fd = srv.resolver_fd;
 		if (addr_from_sockaddr(&c.peer, (struct sockaddr *)&ss, len) < 0) {
 			close(fd);
 			continue;
@@ -970,6 +978,57 @@ static void child_ended(size_t i, int status)
 	srv.children[i] = srv.children[srv.nchildren];
 }
 
+static int resolver_needed(const struct conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].resolve != RESOLVE_NONE)
+			return 1;
+	return 0;
+}
+
+/* Start the name resolver if a service needs it, and it is not there and not held off. */
+static void resolver_ensure(void)
+{
+	uint64_t now = now_usec();
+	pid_t pid;
+
+	if (srv.stopping || srv.resolver_pid > 0 || !resolver_needed(srv.conf) ||
+	    now < srv.resolver_restart_at)
+		return;
+	pid = resolver_start(&srv.resolver_fd);
+	if (pid < 0) {
+		log_warn("cannot start the name resolver; retrying in a second");
+		srv.resolver_restart_at = now + 1000000u;
+		return;
+	}
+	srv.resolver_pid = pid;
+	srv.resolver_started = now;
+	srv.resolver_restart_at = 0;
+}
+
+/*
+ * The resolver ended, which it does not by itself: children that ask now
+ * get "failed" until it is back. It is restarted, at most once a second.
+ */
+static void resolver_ended(int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("the name resolver (pid %ld) was killed by signal %d%s",
+			  (long)srv.resolver_pid, WTERMSIG(status),
+			  srv.stopping ? "" : "; restarting");
+	else
+		log_warnx("the name resolver (pid %ld) exited with status %d%s",
+			  (long)srv.resolver_pid, WEXITSTATUS(status),
+			  srv.stopping ? "" : "; restarting");
+	close(srv.resolver_fd);
+	srv.resolver_fd = -1;
+	srv.resolver_pid = 0;
+	srv.resolver_restart_at = srv.resolver_started + 1000000u;
+	resolver_ensure();
+}
+
 static void reap(void)
 {
 	ssize_t i;
@@ -982,6 +1041,10 @@ static void reap(void)
 		 * has it, they are here: read them now, not before the loop.
 		 */
 		reports_read();
+		if (pid == srv.resolver_pid) {
+			resolver_ended(status);
+			continue;
+		}
 		i = child_find(pid);
 		if (i >= 0)
 			child_ended((size_t)i, status);
@@ -1169,6 +1232,7 @@ static void reload(void)
 	conf_free(srv.conf);
 	srv.conf = conf;
 	namecache_clear(&srv.names);
+	resolver_ensure();
 	log_set_level(srv.log_level_override >= 0 ? srv.log_level_override : conf->log_level);
 	if (closefds_update() < 0)
 		log_warn("reload");
@@ -1245,6 +1309,9 @@ static int next_timeout(void)
 		next = srv.status_sent + STATUS_USEC;
 	if (srv.watchdog_usec && (!next || srv.watchdog_next < next))
 		next = srv.watchdog_next;
+	if (srv.resolver_restart_at && !srv.resolver_pid && !srv.stopping &&
+	    (!next || srv.resolver_restart_at < next))
+		next = srv.resolver_restart_at;
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && (!next || st->rate_until < next))
 			next = st->rate_until;
@@ -1278,6 +1345,8 @@ static void timers_run(void)
 	}
 	if (srv.backoff && now >= srv.backoff_until)
 		srv.backoff = 0;
+	if (srv.resolver_restart_at && now >= srv.resolver_restart_at)
+		resolver_ensure();
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && now >= st->rate_until)
 			st->rate_until = 0;
@@ -1360,6 +1429,12 @@ static void server_free(void)
 		close(srv.report_rd);
 	if (srv.report_wr >= 0)
 		close(srv.report_wr);
+	if (srv.resolver_fd >= 0)
+		close(srv.resolver_fd);
+	if (srv.resolver_pid > 0) {
+		kill(srv.resolver_pid, SIGKILL);
+		(void)waitpid(srv.resolver_pid, NULL, 0);
+	}
 }
 
 /* CHILD_PATH: a child returns from fork() in here (spawn() is inlined). */
@@ -1386,6 +1461,7 @@ CHILD_PATH int server_run(int log_level_override)
 		log_err("cannot set up the event loop");
 		return EX_OSERR;
 	}
+	resolver_ensure();
 	poll_update();
 	status_text(status, sizeof(status));
 	log_listeners();

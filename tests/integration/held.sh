@@ -86,7 +86,7 @@ kib() {
 children_pss() {
 	local -a files=()
 	local p
-	for p in $(pgrep -P "$DAEMON_PID"); do
+	for p in $(children_of "$DAEMON_PID" | awk '{ print $1 }'); do
 		files+=("/proc/$p/smaps_rollup")
 	done
 	if [ "${#files[@]}" = 0 ]; then
@@ -103,7 +103,7 @@ fds() { # the parent's descriptors: "NUMBER KIND" a line
 	done | sort -n
 }
 nchildren() {
-	pgrep -c -P "$DAEMON_PID" || :
+	children_of "$DAEMON_PID" | grep -c . || :
 }
 no_children() {
 	[ "$(nchildren)" = 0 ]

@@ -455,9 +455,14 @@ acceptd_pids() {
 	pgrep -x acceptd
 }
 
-# children_of PID: "pid state" of each child
+# children_of PID: "pid state" of each connection's child (not the name resolver)
 children_of() {
-	ps -o pid=,stat= --ppid "$1" 2>/dev/null
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$3 != "acceptd-resolve" { print $1, $2 }'
+}
+
+# resolver_of PID: the pid of the daemon's name resolver process, if it has one
+resolver_of() {
+	ps -o pid=,comm= --ppid "$1" 2>/dev/null | awk '$2 == "acceptd-resolve" { print $1 }'
 }
 
 zombie_children() {
