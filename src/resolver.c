@@ -263,49 +263,99 @@ static int wait_until(int fd, short events, uint64_t deadline)
 }
 
 /* Copy the name, sanitised and cut to fit. */
-static void name_copy(char dst[PEER_HOSTLEN], const char *src)
+CHILD_PATH static void name_copy(char dst[PEER_HOSTLEN], const char *src)
 {
 	str_copy(dst, src, PEER_HOSTLEN);
 	str_sanitize(dst);
 }
 
-CHILD_PATH int resolver_lookup(int fd, const struct addr *peer, int mode, int timeout_ms,
-			       char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN])
+/* Send the query for PEER to FD, with ANSWER_FD attached: sendmsg()'s result. */
+CHILD_PATH static ssize_t query_send(int fd, const struct addr *peer, int mode, int answer_fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct query q;
-	struct answer a;
 	struct iovec iov = { &q, sizeof(q) };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
 			      .msg_control = cm.buf,
 			      .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c;
+	struct cmsghdr *c = &cm.h; /* CMSG_FIRSTHDR(&msg), which the compiler cannot see is set */
+	ssize_t n;
+
+	memset(&q, 0, sizeof(q));
+	q.peer = *peer;
+	q.mode = mode;
+	memset(&cm, 0, sizeof(cm));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &answer_fd, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int resolver_ask(int fd, const struct addr *peer, int mode, int *answer_fd)
+{
+	int sv[2], err;
+
+	if (fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (query_send(fd, peer, mode, sv[1]) < 0) {
+		err = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = err;
+		return -1;
+	}
+	close(sv[1]);
+	*answer_fd = sv[0];
+	return 0;
+}
+
+CHILD_PATH int resolver_answer(int fd, char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN])
+{
+	struct answer a;
+	ssize_t n;
+	int rc;
+
+	host[0] = claimed[0] = '\0';
+	/* End-of-file (0): the resolver dropped the query, or ended. */
+	do
+		n = recv(fd, &a, sizeof(a), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n <= (ssize_t)offsetof(struct answer, host) ||
+	    a.host[n - offsetof(struct answer, host) - 1])
+		return LOOKUP_FAILED;
+	rc = a.result >= LOOKUP_FOUND && a.result <= LOOKUP_FAILED ? a.result : LOOKUP_FAILED;
+	if (rc == LOOKUP_FOUND)
+		name_copy(host, a.host);
+	else if (rc == LOOKUP_UNCONFIRMED)
+		name_copy(claimed, a.host);
+	return rc;
+}
+
+CHILD_PATH int resolver_lookup(int fd, const struct addr *peer, int mode, int timeout_ms,
+			       char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN])
+{
 	uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000u;
 	int sv[2], rc = LOOKUP_FAILED;
-	ssize_t n;
 
 	host[0] = claimed[0] = '\0';
 	if (mode == RESOLVE_NONE)
 		return LOOKUP_OFF;
 	if (fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return LOOKUP_FAILED;
-	memset(&q, 0, sizeof(q));
-	q.peer = *peer;
-	q.mode = mode;
-	memset(&cm, 0, sizeof(cm));
-	c = &cm.h; /* CMSG_FIRSTHDR(&msg), which the compiler cannot see is not NULL */
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
 	/* The resolver behind on its queue is a lookup that takes long: wait, to the deadline. */
-	while (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		if (errno == EINTR)
-			continue;
+	while (query_send(fd, peer, mode, sv[1]) < 0) {
 		if (errno != EAGAIN)
 			goto out;
 		if (wait_until(fd, POLLOUT, deadline) <= 0) {
@@ -315,21 +365,14 @@ CHILD_PATH int resolver_lookup(int fd, const struct addr *peer, int mode, int ti
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	n = wait_until(sv[0], POLLIN, deadline);
-	if (n <= 0) {
-		rc = n == 0 ? LOOKUP_TIMEOUT : LOOKUP_FAILED;
-		goto out;
+	switch (wait_until(sv[0], POLLIN, deadline)) {
+	case 0:
+		rc = LOOKUP_TIMEOUT;
+		break;
+	case 1:
+		rc = resolver_answer(sv[0], host, claimed);
+		break;
 	}
-	/* End-of-file (0): the resolver dropped the query, or ended. */
-	n = recv(sv[0], &a, sizeof(a), 0);
-	if (n <= (ssize_t)offsetof(struct answer, host) ||
-	    a.host[n - offsetof(struct answer, host) - 1])
-		goto out;
-	rc = a.result >= LOOKUP_FOUND && a.result <= LOOKUP_FAILED ? a.result : LOOKUP_FAILED;
-	if (rc == LOOKUP_FOUND)
-		name_copy(host, a.host);
-	else if (rc == LOOKUP_UNCONFIRMED)
-		name_copy(claimed, a.host);
 out:
 	close(sv[0]);
 	if (sv[1] >= 0)

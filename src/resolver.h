@@ -27,4 +27,14 @@ pid_t resolver_start(int *fd);
 int resolver_lookup(int fd, const struct addr *peer, int mode, int timeout_ms,
 		    char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN]);
 
+/*
+ * In the parent: send the query for PEER without waiting. *ANSWER_FD gets
+ * the descriptor on which the answer arrives (readable: resolver_answer()).
+ * Returns 0, or -1 with errno (EAGAIN: the resolver is behind).
+ */
+int resolver_ask(int fd, const struct addr *peer, int mode, int *answer_fd);
+
+/* Read the answer from a readable ANSWER_FD: enum lookup, with HOST and CLAIMED as above. */
+int resolver_answer(int answer_fd, char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN]);
+
 #endif

@@ -39,6 +39,7 @@
 #define STATUS_USEC	 1000000    /* STATUS= at most once a second */
 #define TAG_SIGNAL	 UINT64_MAX /* epoll data of the signalfd */
 #define TAG_REPORT	 (UINT64_MAX - 1)
+#define TAG_PARKED	 (UINT64_C(1) << 62) /* | the struct parked's address */
 
 /*
  * A service's running state. It is found by name on reload, so counts and
@@ -75,6 +76,24 @@ struct child {
 };
 
 /*
+ * An exec connection waiting for its name. The parent asks the resolver
+ * without waiting and starts the program when the answer comes, or when
+ * resolve_timeout has passed: then clone(CLONE_VM | CLONE_VFORK) serves it
+ * (exec_spawn), where a child forked only to wait for its name would first
+ * copy the daemon's page tables. It counts as running from its accept
+ * (max_connections, max_per_source), and the children forked meanwhile
+ * close its two descriptors (srv.closefds) so that none holds the socket.
+ */
+struct parked {
+	struct conn c;
+	struct svc_state *st;
+	int fd;		   /* the resolver's answer comes here */
+	size_t slot;	   /* in srv.parked[], and its fds in srv.closefds */
+	uint64_t start;	   /* accepted, monotonic usec */
+	uint64_t deadline; /* start + resolve_timeout */
+};
+
+/*
  * The whole running state: the only mutable globals besides log.c's. The
  * parent writes it on every connection, so it has pages of its own, made
  * parent memory (parent_only) by server_run(): in .data, each first write
@@ -90,8 +109,16 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	struct namecache names; /* peer names the children looked up; cleared on reload */
 	struct listener *lis;
 	size_t nlis;
-	int *closefds; /* what a child closes: listeners, epoll, signalfd, report reader */
-	size_t nclosefds;
+	/*
+	 * What a child closes: listeners, epoll, signalfd, report reader
+	 * (nclosestatic of them), then each parked connection's two.
+	 */
+	int *closefds;
+	size_t nclosefds, nclosestatic, closecap;
+	struct parked **parked; /* exec connections waiting for their names */
+	size_t nparked, parkcap;
+	struct pool parked_pool;
+	unsigned parked_flushes; /* an event loop turn ignores parked events after a flush */
 	int epfd;
 	int sigfd;
 	int report_rd; /* children's reports arrive here (non-blocking) */
@@ -131,7 +158,8 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	  .report_rd = -1,
 	  .report_wr = -1,
 	  .resolver_fd = -1,
-	  .state_pool = { .size = sizeof(struct svc_state) } };
+	  .state_pool = { .size = sizeof(struct svc_state) },
+	  .parked_pool = { .size = sizeof(struct parked) } };
 
 /* Whether old listener O is the socket for address A with V6ONLY: (family, address, port, v6only). */
 static int listener_same(const struct listener *o, const struct addr *a, int v6only)
@@ -379,28 +407,51 @@ static int epoll_tag(int op, int fd, uint64_t tag)
 	return epoll_ctl(srv.epfd, op, fd, &ev);
 }
 
+/* Room for N descriptors in srv.closefds. */
+static int closefds_reserve(size_t n)
+{
+	size_t cap = srv.closecap ? srv.closecap : 16;
+	int *v;
+
+	if (n <= srv.closecap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	v = realloc(srv.closefds, cap * sizeof(*v));
+	if (!v)
+		return -1;
+	srv.closefds = v;
+	srv.closecap = cap;
+	return 0;
+}
+
 /* The descriptors every child closes first: the parent's, none of which a connection needs. */
 static int closefds_update(void)
 {
 	size_t i, n = 0;
 	int *v;
 
-	v = realloc(srv.closefds, (srv.nlis + 3) * sizeof(*v));
-	if (!v)
+	if (closefds_reserve(srv.nlis + 3 + 2 * srv.nparked) < 0)
 		return -1;
+	v = srv.closefds;
 	for (i = 0; i < srv.nlis; i++)
 		v[n++] = srv.lis[i].fd;
 	v[n++] = srv.epfd;
 	v[n++] = srv.sigfd;
 	v[n++] = srv.report_rd;
-	srv.closefds = v;
+	srv.nclosestatic = n;
+	for (i = 0; i < srv.nparked; i++) {
+		v[n++] = srv.parked[i]->c.fd;
+		v[n++] = srv.parked[i]->fd;
+	}
 	srv.nclosefds = n;
 	return 0;
 }
 
 static int may_accept(void)
 {
-	return !srv.stopping && !srv.backoff && srv.nchildren < (size_t)srv.conf->max_connections;
+	return !srv.stopping && !srv.backoff &&
+	       srv.nchildren + srv.nparked < (size_t)srv.conf->max_connections;
 }
 
 /* Whether L's service could take a connection now: its own cap and its rate limit. */
@@ -537,7 +588,29 @@ static void log_accepted(const char *service, const struct addr *peer, const str
 		  t.rport, service, t.laddr, t.lport);
 }
 
-static void spawn(struct conn *c, struct svc_state *st)
+/* C runs from now on: it counts against the service's limits. */
+static void conn_count(const struct conn *c, struct svc_state *st)
+{
+	st->active++;
+	if (srctab_inc(&st->sources, &c->peer) < 0)
+		log_warn("%s: per-source count of a new connection", st->name);
+	if (c->svc->rate)
+		rate_spend(&st->bucket);
+	srv.total++;
+	srv.status_stale = 1;
+}
+
+/* C, counted, ends before it got a process. */
+static void conn_uncount(const struct conn *c, struct svc_state *st)
+{
+	st->active--;
+	srctab_dec(&st->sources, &c->peer);
+	state_free_if_unused(st);
+	srv.status_stale = 1;
+}
+
+/* Start C's child. PARKED: C waited for its name, and is counted already. */
+static void spawn(struct conn *c, struct svc_state *st, const struct parked *parked)
 {
 	/* What the child needs of srv, which it cannot read (parent memory). */
 	const int *closefds = srv.closefds;
@@ -552,6 +625,8 @@ static void spawn(struct conn *c, struct svc_state *st)
 	if (children_reserve() < 0) {
 		err = errno;
 		close(c->fd);
+		if (parked)
+			conn_uncount(c, st);
 		backoff_start("cannot track a new child", err);
 		return;
 	}
@@ -569,7 +644,7 @@ static void spawn(struct conn *c, struct svc_state *st)
 		c->verdict_fd = verdict[0];
 	}
 	/* Before fork(): the child may run first, and the duration includes all of it. */
-	start = now_usec();
+	start = parked ? parked->start : now_usec();
 	/* Never behind a PROXY header (exec_spawnable), so there is no verdict pipe. */
 	if (exec_spawnable(c->svc, c->cached)) {
 		spawned = exec_spawn(c, c->cached ? c->cached_host : "", &pid) == 0;
@@ -584,6 +659,8 @@ static void spawn(struct conn *c, struct svc_state *st)
 			close(verdict[0]);
 			close(verdict[1]);
 		}
+		if (parked)
+			conn_uncount(c, st);
 		backoff_start("fork", err);
 		return;
 	}
@@ -617,15 +694,111 @@ forked:
 		ch->host = strdup(c->cached_host);
 		ch->lookup = c->cached_lookup;
 	}
-	st->active++;
-	if (srctab_inc(&st->sources, &c->peer) < 0)
-		log_warn("%s: per-source count of a new connection", st->name);
-	if (c->svc->rate)
-		rate_spend(&st->bucket);
-	srv.total++;
-	srv.status_stale = 1;
+	if (!parked)
+		conn_count(c, st);
 	if (srv.failures)
 		backoff_success();
+}
+
+/*
+ * Whether C should wait for its name in the parent (struct parked): an
+ * exec service that the name alone keeps from being spawned.
+ */
+static int parkable(const struct conn *c)
+{
+	return c->svc->resolve != RESOLVE_NONE && !c->cached && srv.resolver_fd >= 0 &&
+	       exec_spawnable(c->svc, 1);
+}
+
+/* Ask for C's name and park it. -1: not parked (the child then asks itself). */
+static int park(const struct conn *c, struct svc_state *st)
+{
+	struct parked *p, **v;
+	size_t cap;
+
+	if (srv.nparked == srv.parkcap) {
+		cap = srv.parkcap ? srv.parkcap * 2 : 64;
+		v = realloc(srv.parked, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		srv.parked = v;
+		srv.parkcap = cap;
+	}
+	if (closefds_reserve(srv.nclosefds + 2) < 0)
+		return -1;
+	p = pool_zalloc(&srv.parked_pool);
+	if (!p)
+		return -1;
+	if (resolver_ask(srv.resolver_fd, &c->peer, c->svc->resolve, &p->fd) < 0) {
+		pool_release(&srv.parked_pool, p);
+		return -1;
+	}
+	if (epoll_tag(EPOLL_CTL_ADD, p->fd, TAG_PARKED | (uintptr_t)p) < 0) {
+		close(p->fd);
+		pool_release(&srv.parked_pool, p);
+		return -1;
+	}
+	p->c = *c;
+	p->st = st;
+	p->start = now_usec();
+	p->deadline = p->start + (uint64_t)c->svc->resolve_timeout * 1000u;
+	p->slot = srv.nparked;
+	srv.parked[srv.nparked++] = p;
+	srv.closefds[srv.nclosefds++] = c->fd;
+	srv.closefds[srv.nclosefds++] = p->fd;
+	conn_count(c, st);
+	return 0;
+}
+
+/* P's name came (or LOOKUP_TIMEOUT, LOOKUP_FAILED): start its program, with what is known. */
+static void unpark(struct parked *p, int lookup, const char *host)
+{
+	const struct service *svc = p->c.svc;
+	struct parked *last = srv.parked[--srv.nparked];
+	struct conn c = p->c;
+
+	/* The last one takes P's place, and its descriptors P's in closefds. */
+	last->slot = p->slot;
+	srv.parked[p->slot] = last;
+	srv.closefds[srv.nclosestatic + 2 * p->slot] = last->c.fd;
+	srv.closefds[srv.nclosestatic + 2 * p->slot + 1] = last->fd;
+	srv.nclosefds -= 2;
+	/*
+	 * Removed, not just closed: a child forked a moment ago may still hold
+	 * a copy of the descriptor, and epoll forgets a file only when the
+	 * last descriptor of it is closed; its answer would then come as an
+	 * event for a freed struct parked.
+	 */
+	(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	close(p->fd);
+	/* As names_remember() does with a child's report: answers are cached, not failures. */
+	if (svc->resolve_cache_ttl &&
+	    (lookup == LOOKUP_FOUND || lookup == LOOKUP_NONAME || lookup == LOOKUP_UNCONFIRMED))
+		namecache_put(&srv.names, &c.peer, svc->resolve, host, lookup,
+			      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
+	c.cached = 1;
+	c.cached_host = host;
+	c.cached_lookup = lookup;
+	spawn(&c, p->st, p);
+	pool_release(&srv.parked_pool, p);
+}
+
+static void parked_answer(struct parked *p)
+{
+	char host[PEER_HOSTLEN], claimed[PEER_HOSTLEN];
+
+	unpark(p, resolver_answer(p->fd, host, claimed), host);
+}
+
+/*
+ * Start every parked connection now, without its name ("failed"): before a
+ * reload frees the services they refer to, and at shutdown.
+ */
+static void parked_flush(void)
+{
+	while (srv.nparked)
+		unpark(srv.parked[srv.nparked - 1], LOOKUP_FAILED, "");
+	srv.parked_flushes++;
 }
 
 /* Errors that concern one connection only (see accept(2)): take the next one. */
@@ -787,8 +960,8 @@ static void accept_on(struct listener *l)
 			   !l->svc->proxy &&
 			   namecache_get(&srv.names, &c.peer, l->svc->resolve, now_usec(),
 					 &c.cached_host, &c.cached_lookup);
-		if (admit(l, &c))
-			spawn(&c, l->st);
+		if (admit(l, &c) && !(parkable(&c) && park(&c, l->st) == 0))
+			spawn(&c, l->st, NULL);
 	}
 }
 
@@ -1056,7 +1229,7 @@ static void reap(void)
 static void status_text(char *buf, size_t len)
 {
 	snprintf(buf, len, "services %zu, sockets %zu, connections active %zu, total %lu",
-		 srv.conf->nservices, srv.nlis, srv.nchildren, srv.total);
+		 srv.conf->nservices, srv.nlis, srv.nchildren + srv.nparked, srv.total);
 }
 
 static void log_listeners(void)
@@ -1229,6 +1402,7 @@ static void reload(void)
 	free(srv.lis);
 	srv.lis = lis;
 	srv.nlis = nlis;
+	parked_flush();
 	conf_free(srv.conf);
 	srv.conf = conf;
 	namecache_clear(&srv.names);
@@ -1261,6 +1435,7 @@ static void stop(int sig)
 	log_event(MSGID_STOPPING, LOG_INFO, NULL, 0, "stopping on %s: %zu connections open",
 		  strsignal(sig), srv.nchildren);
 	notify_stopping();
+	parked_flush();
 	for (i = 0; i < srv.nlis; i++)
 		if (srv.lis[i].fd >= 0)
 			listener_close(&srv.lis[i]);
@@ -1300,6 +1475,7 @@ static int next_timeout(void)
 {
 	uint64_t now = now_usec(), next = 0;
 	const struct svc_state *st;
+	size_t i;
 
 	if (srv.backoff)
 		next = srv.backoff_until;
@@ -1315,6 +1491,9 @@ static int next_timeout(void)
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && (!next || st->rate_until < next))
 			next = st->rate_until;
+	for (i = 0; i < srv.nparked; i++)
+		if (!next || srv.parked[i]->deadline < next)
+			next = srv.parked[i]->deadline;
 	/* Unlogged refusals are reported when their second is over, even if no more come. */
 	if (srv.refusals_unlogged && (!next || (srv.refusal_second + 1) * 1000000u < next))
 		next = (srv.refusal_second + 1) * 1000000u;
@@ -1350,6 +1529,10 @@ static void timers_run(void)
 	for (st = srv.states; st; st = st->next)
 		if (st->rate_until && now >= st->rate_until)
 			st->rate_until = 0;
+	/* Backwards: unpark() moves the last one into the slot it frees. */
+	for (i = srv.nparked; i-- > 0;)
+		if (now >= srv.parked[i]->deadline)
+			unpark(srv.parked[i], LOOKUP_TIMEOUT, "");
 	if (srv.refusals_unlogged && now / 1000000u != srv.refusal_second)
 		refusal_log_flush(now / 1000000u);
 	if (srv.kill_at && now >= srv.kill_at) {
@@ -1408,6 +1591,8 @@ static void server_free(void)
 		srctab_free(&st->sources);
 	}
 	pool_destroy(&srv.state_pool);
+	free(srv.parked); /* none left: stop() started them all */
+	pool_destroy(&srv.parked_pool);
 	srv.states = NULL;
 	for (i = 0; i < srv.nchildren; i++)
 		free(srv.children[i].host);
@@ -1442,6 +1627,7 @@ CHILD_PATH int server_run(int log_level_override)
 {
 	struct epoll_event *ev;
 	char status[160];
+	unsigned flushes;
 	int i, n;
 
 	/* Here, not earlier: daemon_detach()'s fork would have left it behind. */
@@ -1475,6 +1661,7 @@ CHILD_PATH int server_run(int log_level_override)
 
 	while (!srv.stopping || srv.nchildren > 0) {
 		n = epoll_wait(srv.epfd, ev, EVENTS_MAX, next_timeout());
+		flushes = srv.parked_flushes;
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait");
 			parent_free(ev, EVENTS_MAX * sizeof(*ev));
@@ -1485,7 +1672,12 @@ CHILD_PATH int server_run(int log_level_override)
 				signals_handle();
 			else if (ev[i].data.u64 == TAG_REPORT)
 				reports_read();
-			else if (ev[i].data.u64 < srv.nlis && srv.lis[ev[i].data.u64].polled)
+			else if (ev[i].data.u64 & TAG_PARKED) {
+				/* After a flush this turn, the rest are of freed ones. */
+				if (flushes == srv.parked_flushes)
+					parked_answer((struct parked *)(uintptr_t)(ev[i].data.u64 &
+										   ~TAG_PARKED));
+			} else if (ev[i].data.u64 < srv.nlis && srv.lis[ev[i].data.u64].polled)
 				accept_on(&srv.lis[ev[i].data.u64]);
 		}
 		timers_run();

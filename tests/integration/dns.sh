@@ -156,9 +156,6 @@ fi
 # slow: the stub never answers for 127.0.0.4. For a clear margin on a loaded machine the
 # resolver waits 2 s here (timeout:2 attempts:1): measured alone, it gives up after 2 s with
 # EAI_AGAIN; acceptd with resolve_timeout = 0.3 serves the client well before that.
-resolver_timeout() { # SECONDS: the private resolv.conf with that timeout, one attempt
-	printf 'nameserver 127.0.0.1\noptions timeout:%s attempts:1\n' "$1" >"$TESTDIR/resolv.conf"
-}
 resolver_timeout 2
 res=$("$PYTHON" - <<'EOF'
 import socket, time

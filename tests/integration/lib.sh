@@ -460,6 +460,11 @@ children_of() {
 	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$3 != "acceptd-resolve" { print $1, $2 }'
 }
 
+# resolver_timeout SECONDS: the private resolv.conf with that timeout, one attempt
+resolver_timeout() {
+	printf 'nameserver 127.0.0.1\noptions timeout:%s attempts:1\n' "$1" >"$TESTDIR/resolv.conf"
+}
+
 # resolver_of PID: the pid of the daemon's name resolver process, if it has one
 resolver_of() {
 	ps -o pid=,comm= --ppid "$1" 2>/dev/null | awk '$2 == "acceptd-resolve" { print $1 }'

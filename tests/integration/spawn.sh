@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # exec services started without fork(): when there is nothing to do between fork and exec
-# (resolve = "none", or a name from the parent's cache; no PROXY header; no user to switch
-# to), the parent starts the program with clone(CLONE_VM | CLONE_VFORK). The program must
-# see exactly what a forked child would give it: fds 0, 1, 2 (the socket twice and a journal
-# stream connected by the program's own process, so journald credits its lines to its PID),
-# no blocked or ignored signal, the same environment. Which path ran is read from strace's
-# view of acceptd's clone calls. A program that cannot be executed falls back to the fork
-# path and is reported as before (127, "cannot execute").
+# (resolve = "none", or the name once the parent has it from its cache or the resolver; no
+# PROXY header; no user to switch to), the parent starts the program with
+# clone(CLONE_VM | CLONE_VFORK). The program must see exactly what a forked child would give
+# it: fds 0, 1, 2 (the socket twice and a journal stream connected by the program's own
+# process, so journald credits its lines to its PID), no blocked or ignored signal, the same
+# environment. Which path ran is read from strace's view of acceptd's clone calls. A program
+# that cannot be executed falls back to the fork path and is reported as before (127,
+# "cannot execute").
 # shellcheck disable=SC2015 # A && B || fail: either false fails
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -137,13 +138,14 @@ ok "a program that cannot be executed: the fork path reports it (127, one error 
 
 traced show nm-show 7004 127.0.0.2
 grep -qx "ENV TCPREMOTEHOST=named.test" <<<"$OUT" || fail "nm-show (first): no TCPREMOTEHOST: $OUT"
-[ "$PATH_TAKEN" = fork ] || fail "nm-show: the first connection (name unknown): $PATH_TAKEN, not forked"
+[ "$PATH_TAKEN" = spawn ] ||
+	fail "nm-show: the first connection (the parent waits for the name): $PATH_TAKEN, not spawned"
 traced show nm-show 7004 127.0.0.2
 grep -qx "ENV TCPREMOTEHOST=named.test" <<<"$OUT" || fail "nm-show (cached): no TCPREMOTEHOST: $OUT"
 [ "$PATH_TAKEN" = spawn ] || fail "nm-show: the repeat client (name cached): $PATH_TAKEN, not spawned"
 wait_for journal_has MESSAGE_ID="$MSGID_CONN_ENDED" ACCEPTD_SERVICE=nm-show CHILD_PID="$SHOWN_PID" \
 	REMOTE_HOST=named.test || fail "nm-show: the spawned connection's end entry has no REMOTE_HOST"
-ok "resolve name: the first connection is forked (lookup), the repeat client spawned with the cached name"
+ok "resolve name: the first connection spawned once the parent has its name, the repeat client with the cached name"
 
 stop_daemon
 check_daemon_log
