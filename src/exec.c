@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sig.h"
 #include "systemd.h"
+#include "util.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define ENV_OURS  10 /* variables acceptd sets itself, PATH included */
@@ -31,7 +32,7 @@ static int creds_differ(const struct service *svc)
 		getegid() != svc->gid || getgroups(0, NULL) != 0);
 }
 
-int exec_drop_privileges(const struct service *svc)
+CHILD_PATH int exec_drop_privileges(const struct service *svc)
 {
 	/* Already there (daemon.user): nothing to drop, and no privilege to do it. */
 	if (!creds_differ(svc))
