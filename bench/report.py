@@ -276,7 +276,7 @@ if "journal_ended" in machine:
     w(f"Connections served by the `acceptd` instance: {served}; connection-accepted entries: "
       f"{machine['journal_accepted']}; connection-ended entries: {machine['journal_ended']}; "
       f"drops reported: {machine.get('journal_dropped', '?')}. The parent writes both entries "
-      f"(for a looked-up name, when the child reports it), never waits for journald, and counts "
+      f"(for a looked-up name, once it is known), never waits for journald, and counts "
       f"what it drops: entries plus drops should make twice the connections served.\n")
 
 w("## Targets (issue 6, DESIGN §11)\n")

@@ -41,9 +41,9 @@
 #include "sig.h"
 #include "util.h"
 
-#define QUEUE_MAX    4096	  /* queries waiting for a thread; more are dropped */
-#define THREADS_MAX  64		  /* lookups at once */
-#define THREAD_STACK (256 * 1024) /* getnameinfo() needs well under 64 KiB */
+#define QUEUE_MAX    4096	   /* queries waiting for a thread; more are dropped */
+#define THREADS_MAX  64		   /* lookups at once */
+#define THREAD_STACK (1024 * 1024) /* glibc's needs well under 64 KiB; NSS modules vary */
 
 /* A child's question; its socket pair's other end rides along (SCM_RIGHTS). */
 struct query {
@@ -144,7 +144,12 @@ static void fds_close_others(int keep)
 			close(fd);
 }
 
-/* Least privilege: nobody, when started as root; never more (no_new_privs). */
+/*
+ * Least privilege: nobody, when started as root; never more (no_new_privs).
+ * Without the user, or the capabilities to switch (a container's root), the
+ * lookups run with the daemon's credentials, as they did in its children:
+ * exiting instead would only make the daemon restart it every second.
+ */
 static void privileges_drop(void)
 {
 	struct passwd *pw;
@@ -153,11 +158,8 @@ static void privileges_drop(void)
 	if (geteuid() != 0)
 		return;
 	pw = getpwnam("nobody");
-	/* Without it the lookups run as root, as they did in the children: no worse. */
-	if (!pw)
-		return;
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		_exit(EX_OSERR);
+	if (!pw || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return; /* as it is: see above */
 }
 
 /* One query from SOCK: 1 with *Q and *FD, 0 for one to ignore, -1 at the end. */
