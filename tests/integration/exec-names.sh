@@ -106,27 +106,25 @@ wait_for at_least 600 "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=cat ||
 	fail "programs killed by a signal under load: $(events "$MSGID_CONN_ENDED" | grep ' EXIT_SIGNAL=' | head -3)"
 ok "600 exec connections with names beside 300 forked echoes: all served, no crash, no signal"
 
-# A reload while a connection is parked: started at once, without a name.
-n=$(slow_queries)
-psend 127.0.0.1 7004 --bind 127.0.0.4 --expect-nothing --timeout 20 >"$TESTDIR/reload.out" 2>&1 &
-client=$!
-wait_for queried $((n + 1)) || fail "the resolver did not ask the stub for 127.0.0.4 again"
-reload_daemon
-wait "$client" || fail "the connection parked during the reload: $(cat "$TESTDIR/reload.out")"
-lport=$(kv lport "$(cat "$TESTDIR/reload.out")")
-wait_for find_event "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=patient REMOTE_PORT="$lport" ||
-	fail "no connection-ended entry for the connection parked during the reload"
-expect "parked during a reload (ended)" '!REMOTE_HOST' REMOTE_HOST_LOOKUP=failed EXIT_STATUS=0
+# parked_during WHAT CMD...: park a connection to "patient" (127.0.0.4, never answered), run
+# CMD while it waits; it must then be started at once, without a name (failed). EVENT: its end.
+parked_during() {
+	local what=$1 n client lport
+	shift
+	n=$(slow_queries)
+	psend 127.0.0.1 7004 --bind 127.0.0.4 --expect-nothing --timeout 20 >"$TESTDIR/parked.out" 2>&1 &
+	client=$!
+	wait_for queried $((n + 1)) || fail "the resolver did not ask the stub for 127.0.0.4 again"
+	"$@"
+	wait "$client" || fail "the connection parked during $what: $(cat "$TESTDIR/parked.out")"
+	lport=$(kv lport "$(cat "$TESTDIR/parked.out")")
+	wait_for find_event "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=patient REMOTE_PORT="$lport" ||
+		fail "no connection-ended entry for the connection parked during $what"
+	expect "parked during $what (ended)" '!REMOTE_HOST' REMOTE_HOST_LOOKUP=failed
+}
+parked_during "a reload" reload_daemon
+expect "parked during a reload (ended)" EXIT_STATUS=0
 ok "a reload starts a parked connection at once, without a name (failed)"
-
-# A stop while a connection is parked: it is started (and then stopped with the rest).
-n=$(slow_queries)
-psend 127.0.0.1 7004 --bind 127.0.0.4 --expect-nothing --timeout 20 >"$TESTDIR/stop.out" 2>&1 &
-client=$!
-wait_for queried $((n + 1)) || fail "the resolver did not ask the stub for 127.0.0.4 again"
-stop_daemon
-wait "$client" || fail "the connection parked at the stop: $(cat "$TESTDIR/stop.out")"
-find_event "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=patient REMOTE_HOST_LOOKUP=failed \
-	REMOTE_PORT="$(kv lport "$(cat "$TESTDIR/stop.out")")" ||
-	fail "no connection-ended entry for the connection parked at the stop"
+# At a stop it is started, and then ends (true) or is stopped with the rest (SIGTERM).
+parked_during "a stop" stop_daemon
 ok "a stop starts a parked connection and ends with it"
