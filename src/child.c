@@ -170,22 +170,22 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accep
 
 	name.mode = c.svc->resolve;
 	if (c.cached) {
-		str_copy(host, c.cached_host, sizeof(host));
+		/* Not copied: str_copy() would touch a page of libc that nothing else here does. */
+		name.host = c.cached_host;
 		name.lookup = c.cached_lookup;
 	} else {
 		name.lookup = resolver_lookup(c.resolver_fd, &c.peer, c.svc->resolve,
 					      c.svc->resolve_timeout, host, claimed);
+		name.host = host;
 	}
 	/* Asked or not, done with it: the resolver ends when the daemon and its askers have. */
 	if (c.resolver_fd >= 0)
 		close(c.resolver_fd);
-	name.host = host;
-	if (name.mode != RESOLVE_NONE) {
+	if (name.mode != RESOLVE_NONE && !c.cached) {
 		/* For the connection-ended entry, and for the parent's name cache. */
 		memset(&r, 0, sizeof(r));
 		r.type = REPORT_HOST;
 		r.lookup = name.lookup;
-		r.cached = c.cached;
 		/* The string only: the rest of HOST is stack garbage, not for the parent. */
 		str_copy(r.host, host, sizeof(r.host));
 		child_report(report_fd, &r);
@@ -200,9 +200,9 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accep
 		n = conn_fields(f, &t, &ci);
 		log_event(MSGID_CONN_ACCEPTED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s on [%s]:%s%s%s%s%s",
-			  host[0] ? host : t.raddr, t.raddr, t.rport, c.svc->name, t.laddr, t.lport,
-			  proxied ? " via [" : "", proxied ? t.paddr : "", proxied ? "]:" : "",
-			  proxied ? t.pport : "");
+			  name.host[0] ? name.host : t.raddr, t.raddr, t.rport, c.svc->name,
+			  t.laddr, t.lport, proxied ? " via [" : "", proxied ? t.paddr : "",
+			  proxied ? "]:" : "", proxied ? t.pport : "");
 	}
 
 	if (exec_drop_privileges(c.svc) < 0) {
@@ -211,7 +211,7 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accep
 		child_end(report_fd, "credentials", 126);
 	}
 	if (c.svc->argv)
-		exec_run(&c, host);
+		exec_run(&c, name.host);
 	rc = builtin_serve(c.svc->builtin, c.fd, c.svc->idle_timeout, &st);
 	memset(&r, 0, sizeof(r));
 	if (rc < 0 && errno == ETIMEDOUT) {

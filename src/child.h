@@ -42,7 +42,6 @@ struct child_report {
 	struct addr src;	 /* REPORT_PROXY: the client the header advertised */
 	struct addr dst;	 /* REPORT_PROXY: the address it connected to */
 	int lookup;		 /* REPORT_HOST: enum lookup */
-	int cached;		 /* REPORT_HOST: the name came from the parent's cache */
 	char host[PEER_HOSTLEN]; /* REPORT_HOST: sanitised name, "" when there is none */
 };
 

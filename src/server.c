@@ -62,7 +62,14 @@ struct child {
 	struct addr peer;
 	struct addr local;
 	struct svc_state *st;
-	char *host; /* from the child's report; NULL until then */
+	/*
+	 * The peer's name ("" for none), once known: from the cache or the
+	 * resolver at the start, else from the child's report. Inline, not
+	 * strdup()'d: the parent's heap is shared with the children, and
+	 * each malloc()/free() there cost it a copied page.
+	 */
+	char host[PEER_HOSTLEN];
+	int named;
 	int mode;   /* enum resolve of the service when it was accepted */
 	int lookup; /* enum lookup, from the report */
 	uint64_t bytes_in;
@@ -695,10 +702,11 @@ forked:
 	ch->st = st;
 	ch->mode = c->svc->resolve;
 	ch->accepted_pending = logger == ACCEPTED_ON_NAME;
-	/* A spawned program sends no reports: the cached name is all there is. */
-	if (spawned && c->cached) {
-		ch->host = strdup(c->cached_host);
+	/* Known already: a child does not report it (and a spawned program sends no reports). */
+	if (c->cached) {
+		str_copy(ch->host, c->cached_host, sizeof(ch->host));
 		ch->lookup = c->cached_lookup;
+		ch->named = 1;
 	}
 	if (!parked)
 		conn_count(c, st);
@@ -1044,7 +1052,7 @@ static void names_remember(const struct child *ch, const struct child_report *r)
 	const struct service *svc = ch->st->svc;
 
 	/* A PROXY service's names belong to clients the parent never sees itself. */
-	if (r->cached || !svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode || svc->proxy)
+	if (!svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode || svc->proxy)
 		return;
 	if (r->lookup != LOOKUP_FOUND && r->lookup != LOOKUP_NONAME &&
 	    r->lookup != LOOKUP_UNCONFIRMED)
@@ -1079,10 +1087,11 @@ static void reports_read(void)
 		if (n != sizeof(r) || (i = child_find(r.pid)) < 0)
 			continue;
 		ch = &srv.children[i];
-		if (r.type == REPORT_HOST && !ch->host) {
+		if (r.type == REPORT_HOST && !ch->named) {
 			r.host[sizeof(r.host) - 1] = '\0';
-			ch->host = strdup(r.host);
+			str_copy(ch->host, r.host, sizeof(ch->host));
 			ch->lookup = r.lookup;
+			ch->named = 1;
 			names_remember(ch, &r);
 			accepted_log_pending(ch, srv.pids[i], r.host);
 		} else if (r.type == REPORT_END) {
@@ -1118,7 +1127,7 @@ static void child_ended(size_t i, int status)
 					 &ch->peer,
 					 &ch->local,
 					 ch->proxied ? &ch->proxy : NULL,
-					 ch->host ? &name : NULL,
+					 ch->named ? &name : NULL,
 					 srv.pids[i] };
 		n = conn_fields(f, &t, &ci);
 		if (WIFSIGNALED(status)) {
@@ -1144,11 +1153,10 @@ static void child_ended(size_t i, int status)
 		}
 		log_event(MSGID_CONN_ENDED, LOG_INFO, f, n,
 			  "connection from %s [%s]:%s to %s ended: %s after %llu.%03llu s",
-			  ch->host && *ch->host ? ch->host : t.raddr, t.raddr, t.rport,
+			  ch->named && *ch->host ? ch->host : t.raddr, t.raddr, t.rport,
 			  ch->st->name, how, (unsigned long long)(usec / 1000000),
 			  (unsigned long long)(usec / 1000 % 1000));
 	}
-	free(ch->host);
 	if (ch->verdict_fd >= 0)
 		close(ch->verdict_fd);
 	ch->st->active--;
@@ -1605,8 +1613,6 @@ static void server_free(void)
 	free(srv.parked); /* none left: stop() started them all */
 	pool_destroy(&srv.parked_pool);
 	srv.states = NULL;
-	for (i = 0; i < srv.nchildren; i++)
-		free(srv.children[i].host);
 	parent_free(srv.children, srv.cap * sizeof(*srv.children));
 	parent_free(srv.pids, srv.cap * sizeof(*srv.pids));
 	srv.children = NULL;
