@@ -289,18 +289,14 @@ int proxy_read(int fd, int allowed, int timeout_ms, struct proxy_header *h)
 {
 	uint8_t buf[PROXY_V2_MAX];
 	uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000u;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int rc, low, left;
+	int rc, low;
 	ssize_t n;
 
 	for (;;) {
-		left = (int)((deadline - now_usec()) / 1000u);
-		if (now_usec() >= deadline || (rc = poll(&pfd, 1, left)) == 0) {
+		if (fd_wait_until(fd, POLLIN, deadline) == 0) {
 			h->error = "no complete header before the deadline";
 			return PROXY_INVALID;
 		}
-		if (rc < 0 && errno == EINTR)
-			continue;
 		/* Peek: what follows the header belongs to the service, untouched. */
 		n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))

@@ -247,23 +247,6 @@ pid_t resolver_start(int *fd)
 	return pid;
 }
 
-/* poll() FD for EVENTS until DEADLINE (now_usec()): > 0 ready, 0 time is up, -1 error. */
-static int wait_until(int fd, short events, uint64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	uint64_t now;
-	int rc;
-
-	for (;;) {
-		now = now_usec();
-		if (now >= deadline)
-			return 0;
-		rc = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
-		if (rc >= 0 || errno != EINTR)
-			return rc;
-	}
-}
-
 /* Copy the name, sanitised and cut to fit. */
 CHILD_PATH static void name_copy(char dst[PEER_HOSTLEN], const char *src)
 {
@@ -301,7 +284,7 @@ CHILD_PATH static ssize_t query_send(int fd, const struct addr *peer, int mode, 
 	return n;
 }
 
-int resolver_ask(int fd, const struct addr *peer, int mode, int *answer_fd)
+CHILD_PATH int resolver_ask(int fd, const struct addr *peer, int mode, int *answer_fd)
 {
 	int sv[2], err;
 
@@ -349,37 +332,24 @@ CHILD_PATH int resolver_lookup(int fd, const struct addr *peer, int mode, int ti
 			       char host[PEER_HOSTLEN], char claimed[PEER_HOSTLEN])
 {
 	uint64_t deadline;
-	int sv[2], rc = LOOKUP_FAILED;
+	int answer_fd, rc;
 
 	host[0] = claimed[0] = '\0';
 	/* Before the clock: a child that looks nothing up never touches the vDSO's pages. */
 	if (mode == RESOLVE_NONE)
 		return LOOKUP_OFF;
 	deadline = now_usec() + (uint64_t)timeout_ms * 1000u;
-	if (fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return LOOKUP_FAILED;
 	/* The resolver behind on its queue is a lookup that takes long: wait, to the deadline. */
-	while (query_send(fd, peer, mode, sv[1]) < 0) {
+	while (resolver_ask(fd, peer, mode, &answer_fd) < 0) {
 		if (errno != EAGAIN)
-			goto out;
-		if (wait_until(fd, POLLOUT, deadline) <= 0) {
-			rc = LOOKUP_TIMEOUT;
-			goto out;
-		}
+			return LOOKUP_FAILED;
+		if (fd_wait_until(fd, POLLOUT, deadline) <= 0)
+			return LOOKUP_TIMEOUT;
 	}
-	close(sv[1]);
-	sv[1] = -1;
-	switch (wait_until(sv[0], POLLIN, deadline)) {
-	case 0:
-		rc = LOOKUP_TIMEOUT;
-		break;
-	case 1:
-		rc = resolver_answer(sv[0], host, claimed);
-		break;
-	}
-out:
-	close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	rc = fd_wait_until(answer_fd, POLLIN, deadline);
+	rc = rc > 0  ? resolver_answer(answer_fd, host, claimed) :
+	     rc == 0 ? LOOKUP_TIMEOUT :
+		       LOOKUP_FAILED;
+	close(answer_fd);
 	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,22 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+CHILD_PATH int fd_wait_until(int fd, short events, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	uint64_t now;
+	int rc;
+
+	for (;;) {
+		now = now_usec();
+		if (now >= deadline)
+			return 0;
+		rc = poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
+		if (rc >= 0 || errno != EINTR)
+			return rc;
+	}
 }
 
 CHILD_PATH void str_copy(char *dst, const char *src, size_t size)

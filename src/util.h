@@ -32,6 +32,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Replace bytes a log or environment must not carry: < 33, > 126 and '%' become '?'. */
 void str_sanitize(char *s);
 
+/* poll() FD for EVENTS until DEADLINE (now_usec()), through EINTR: > 0 ready, 0 time is up, -1. */
+int fd_wait_until(int fd, short events, uint64_t deadline);
+
 /* Copy SRC into DST of SIZE (> 0) bytes, cut to fit; always terminated. No printf: see child.c. */
 void str_copy(char *dst, const char *src, size_t size);
 
