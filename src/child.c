@@ -143,8 +143,8 @@ static int child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 	return 1;
 }
 
-CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accepted,
-			   const int *close_fds, size_t nclose)
+CHILD_PATH void child_main(const struct conn *conn, int report_fd, int resolver_fd,
+			   int log_accepted, const int *close_fds, size_t nclose)
 {
 	struct log_field f[CONN_FIELDS];
 	struct builtin_stats st = { 0, 0 };
@@ -174,13 +174,13 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int log_accep
 		name.host = c.cached_host;
 		name.lookup = c.cached_lookup;
 	} else {
-		name.lookup = resolver_lookup(c.resolver_fd, &c.peer, c.svc->resolve,
+		name.lookup = resolver_lookup(resolver_fd, &c.peer, c.svc->resolve,
 					      c.svc->resolve_timeout, host, claimed);
 		name.host = host;
 	}
 	/* Asked or not, done with it: the resolver ends when the daemon and its askers have. */
-	if (c.resolver_fd >= 0)
-		close(c.resolver_fd);
+	if (resolver_fd >= 0)
+		close(resolver_fd);
 	if (name.mode != RESOLVE_NONE && !c.cached) {
 		/* For the connection-ended entry, and for the parent's name cache. */
 		memset(&r, 0, sizeof(r));

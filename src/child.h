@@ -19,8 +19,7 @@ struct conn {
 	int cached; /* the parent's name cache answered: no lookup */
 	const char *cached_host;
 	int cached_lookup;
-	int verdict_fd;	 /* PROXY with max_per_source: the parent's go (1) or no (0), or -1 */
-	int resolver_fd; /* where the child asks for the peer's name (resolver.c), or -1 */
+	int verdict_fd; /* PROXY with max_per_source: the parent's go (1) or no (0), or -1 */
 };
 
 /* What is known of the peer's name, for the log fields. */
@@ -73,10 +72,11 @@ int conn_fields(struct log_field *f, struct conn_text *t, const struct conn_info
 
 /*
  * Runs in the forked child and never returns: reset signals, close the
- * parent's descriptors CLOSE_FDS, resolve the peer, log, serve, report to
- * REPORT_FD, _exit(). LOG_ACCEPTED: log the connection-accepted entry.
+ * parent's descriptors CLOSE_FDS, have the peer's name looked up (by the
+ * resolver behind RESOLVER_FD, or -1), log, serve, report to REPORT_FD,
+ * _exit(). LOG_ACCEPTED: log the connection-accepted entry.
  */
-void child_main(const struct conn *c, int report_fd, int log_accepted, const int *close_fds,
-		size_t nclose) __attribute__((noreturn));
+void child_main(const struct conn *c, int report_fd, int resolver_fd, int log_accepted,
+		const int *close_fds, size_t nclose) __attribute__((noreturn));
 
 #endif

@@ -414,21 +414,31 @@ static int epoll_tag(int op, int fd, uint64_t tag)
 	return epoll_ctl(srv.epfd, op, fd, &ev);
 }
 
-/* Room for N descriptors in srv.closefds. */
+/*
+ * Room for N elements of SIZE in the malloc()'d array V of *CAP, grown by
+ * doubling: the array (V or its new place), or NULL with V unchanged.
+ */
+static void *array_reserve(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+
+	if (n <= *cap)
+		return v;
+	while (c < n)
+		c *= 2;
+	v = realloc(v, c * size);
+	if (v)
+		*cap = c;
+	return v;
+}
+
 static int closefds_reserve(size_t n)
 {
-	size_t cap = srv.closecap ? srv.closecap : 16;
-	int *v;
+	int *v = array_reserve(srv.closefds, &srv.closecap, n, sizeof(*v));
 
-	if (n <= srv.closecap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	v = realloc(srv.closefds, cap * sizeof(*v));
 	if (!v)
 		return -1;
 	srv.closefds = v;
-	srv.closecap = cap;
 	return 0;
 }
 
@@ -628,7 +638,7 @@ static inline __attribute__((always_inline)) void spawn(struct conn *c, struct s
 	/* What the child needs of srv, which it cannot read (parent memory). */
 	const int *closefds = srv.closefds;
 	size_t nclosefds = srv.nclosefds;
-	int report_wr = srv.report_wr;
+	int report_wr = srv.report_wr, resolver_fd = srv.resolver_fd;
 	int verdict[2] = { -1, -1 };
 	struct child *ch;
 	uint64_t start;
@@ -680,7 +690,8 @@ static inline __attribute__((always_inline)) void spawn(struct conn *c, struct s
 	if (pid == 0) {
 		if (verdict[1] >= 0)
 			close(verdict[1]);
-		child_main(c, report_wr, logger == ACCEPTED_BY_CHILD, closefds, nclosefds);
+		child_main(c, report_wr, resolver_fd, logger == ACCEPTED_BY_CHILD, closefds,
+			   nclosefds);
 	}
 forked:
 	if (logger == ACCEPTED_AT_FORK) {
@@ -728,16 +739,11 @@ static int parkable(const struct conn *c)
 static __attribute__((noinline)) int park(const struct conn *c, struct svc_state *st)
 {
 	struct parked *p, **v;
-	size_t cap;
 
-	if (srv.nparked == srv.parkcap) {
-		cap = srv.parkcap ? srv.parkcap * 2 : 64;
-		v = realloc(srv.parked, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		srv.parked = v;
-		srv.parkcap = cap;
-	}
+	v = array_reserve(srv.parked, &srv.parkcap, srv.nparked + 1, sizeof(*v));
+	if (!v)
+		return -1;
+	srv.parked = v;
 	if (closefds_reserve(srv.nclosefds + 2) < 0)
 		return -1;
 	p = pool_zalloc(&srv.parked_pool);
@@ -764,12 +770,27 @@ static __attribute__((noinline)) int park(const struct conn *c, struct svc_state
 	return 0;
 }
 
+/*
+ * Keep an answer (a child's report, or the resolver's to the parent) for
+ * repeat clients of SVC (NULL: gone in a reload) looked up as MODE;
+ * timeouts and failures are not answers.
+ */
+static void names_remember(const struct service *svc, int mode, const struct addr *peer,
+			   const char *host, int lookup)
+{
+	/* A PROXY service's names belong to clients the parent never sees itself. */
+	if (!svc || !svc->resolve_cache_ttl || svc->resolve != mode || svc->proxy)
+		return;
+	if (lookup != LOOKUP_FOUND && lookup != LOOKUP_NONAME && lookup != LOOKUP_UNCONFIRMED)
+		return;
+	namecache_put(&srv.names, peer, mode, host, lookup,
+		      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
+}
+
 /* P's name came (or LOOKUP_TIMEOUT, LOOKUP_FAILED): start its program, with what is known. */
 static __attribute__((noinline)) void unpark(struct parked *p, int lookup, const char *host)
 {
-	const struct service *svc = p->c.svc;
 	struct parked *last = srv.parked[--srv.nparked];
-	struct conn c = p->c;
 
 	/* The last one takes P's place, and its descriptors P's in closefds. */
 	last->slot = p->slot;
@@ -785,17 +806,11 @@ static __attribute__((noinline)) void unpark(struct parked *p, int lookup, const
 	 */
 	(void)epoll_ctl(srv.epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	close(p->fd);
-	/* As names_remember() does with a child's report: answers are cached, not failures. */
-	if (svc->resolve_cache_ttl &&
-	    (lookup == LOOKUP_FOUND || lookup == LOOKUP_NONAME || lookup == LOOKUP_UNCONFIRMED))
-		namecache_put(&srv.names, &c.peer, svc->resolve, host, lookup,
-			      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
-	c.cached = 1;
-	c.cached_host = host;
-	c.cached_lookup = lookup;
-	/* The resolver may have been restarted meanwhile: a child closes the current one. */
-	c.resolver_fd = srv.resolver_fd;
-	spawn(&c, p->st, p);
+	names_remember(p->c.svc, p->c.svc->resolve, &p->c.peer, host, lookup);
+	p->c.cached = 1;
+	p->c.cached_host = host;
+	p->c.cached_lookup = lookup;
+	spawn(&p->c, p->st, p);
 	pool_release(&srv.parked_pool, p);
 }
 
@@ -960,7 +975,6 @@ static void accept_on(struct listener *l)
 		c.svc = l->svc;
 		c.fd = fd;
 		c.verdict_fd = -1;
-		c.resolver_fd = srv.resolver_fd;
 		if (addr_from_sockaddr(&c.peer, (struct sockaddr *)&ss, len) < 0) {
 			close(fd);
 			continue;
@@ -1046,21 +1060,6 @@ static void proxy_learned(pid_t pid, struct child *ch, const struct child_report
 	}
 }
 
-/* Keep a child's answer for repeat clients; timeouts and failures are not answers. */
-static void names_remember(const struct child *ch, const struct child_report *r)
-{
-	const struct service *svc = ch->st->svc;
-
-	/* A PROXY service's names belong to clients the parent never sees itself. */
-	if (!svc || !svc->resolve_cache_ttl || svc->resolve != ch->mode || svc->proxy)
-		return;
-	if (r->lookup != LOOKUP_FOUND && r->lookup != LOOKUP_NONAME &&
-	    r->lookup != LOOKUP_UNCONFIRMED)
-		return;
-	namecache_put(&srv.names, &ch->peer, ch->mode, r->host, r->lookup,
-		      now_usec() + (uint64_t)svc->resolve_cache_ttl * 1000000u);
-}
-
 /* The connection-accepted entry that waited for the child's name (accepted_logger). */
 static void accepted_log_pending(struct child *ch, pid_t pid, const char *host)
 {
@@ -1092,7 +1091,7 @@ static void reports_read(void)
 			str_copy(ch->host, r.host, sizeof(ch->host));
 			ch->lookup = r.lookup;
 			ch->named = 1;
-			names_remember(ch, &r);
+			names_remember(ch->st->svc, ch->mode, &ch->peer, r.host, r.lookup);
 			accepted_log_pending(ch, srv.pids[i], r.host);
 		} else if (r.type == REPORT_END) {
 			ch->bytes_in = r.bytes_in;
