@@ -165,39 +165,22 @@ static void privileges_drop(void)
 /* One query from SOCK: 1 with *Q and *FD, 0 for one to ignore, -1 at the end. */
 static int query_read(int sock, struct query *q, int *fd)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct iovec iov = { q, sizeof(*q) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cm.buf,
-			      .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c;
-	int fds[4], nfds = 0, i;
+	int fds[FDS_MAX], nfds;
 	ssize_t n;
 
-	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	n = fd_recv(sock, q, sizeof(*q), fds, &nfds, 0);
 	if (n == 0)
 		return -1; /* every asker is gone: the daemon has ended */
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (i = 0; (size_t)i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nfds < 4; i++)
-			memcpy(&fds[nfds++], CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof(int));
-	}
-	if (nfds == 1 && n == sizeof(*q) && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	if (nfds == 1 && n == sizeof(*q) &&
 	    (q->mode == RESOLVE_NAME || q->mode == RESOLVE_CONFIRMED) &&
 	    q->peer.len <= sizeof(q->peer.u) &&
 	    (q->peer.u.sa.sa_family == AF_INET || q->peer.u.sa.sa_family == AF_INET6)) {
 		*fd = fds[0];
 		return 1;
 	}
-	for (i = 0; i < nfds; i++)
-		close(fds[i]);
+	fds_close(fds, nfds);
 	return 0;
 }
 
@@ -257,31 +240,12 @@ CHILD_PATH static void name_copy(char dst[PEER_HOSTLEN], const char *src)
 /* Send the query for PEER to FD, with ANSWER_FD attached: sendmsg()'s result. */
 CHILD_PATH static ssize_t query_send(int fd, const struct addr *peer, int mode, int answer_fd)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
 	struct query q;
-	struct iovec iov = { &q, sizeof(q) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cm.buf,
-			      .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c = &cm.h; /* CMSG_FIRSTHDR(&msg), which the compiler cannot see is set */
-	ssize_t n;
 
 	memset(&q, 0, sizeof(q));
 	q.peer = *peer;
 	q.mode = mode;
-	memset(&cm, 0, sizeof(cm));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &answer_fd, sizeof(int));
-	do
-		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n;
+	return fd_send(fd, &q, sizeof(q), &answer_fd, 1, MSG_DONTWAIT);
 }
 
 CHILD_PATH int resolver_ask(int fd, const struct addr *peer, int mode, int *answer_fd)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef HAVE_VALGRIND_VALGRIND_H
@@ -42,6 +43,69 @@ int fd_set_cloexec(int fd)
 	if (fl < 0)
 		return -1;
 	return fl & FD_CLOEXEC ? 0 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+CHILD_PATH ssize_t fd_send(int sock, const void *buf, size_t len, const int *fds, int nfds,
+			   int flags)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+	} cm;
+	struct iovec iov = { (void *)(uintptr_t)buf, len }; /* sendmsg() only reads it */
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c = &cm.h; /* CMSG_FIRSTHDR(&msg), which the compiler cannot see is set */
+	ssize_t n;
+
+	if (nfds > 0) {
+		memset(&cm, 0, sizeof(cm));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+CHILD_PATH ssize_t fd_recv(int sock, void *buf, size_t len, int fds[FDS_MAX], int *nfds, int flags)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+	} cm;
+	/* cppcheck-suppress ctuuninitvar ; BUF is where recvmsg() writes */
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cm.buf,
+			      .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+	size_t i, k;
+
+	*nfds = 0;
+	n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+	if (n < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k && *nfds < FDS_MAX; i++)
+			memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	}
+	return n;
+}
+
+CHILD_PATH void fds_close(const int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
 }
 
 int write_all(int fd, const void *buf, size_t len)

@@ -35,6 +35,25 @@ void str_sanitize(char *s);
 /* poll() FD for EVENTS until DEADLINE (now_usec()), through EINTR: > 0 ready, 0 time is up, -1. */
 int fd_wait_until(int fd, short events, uint64_t deadline);
 
+/*
+ * One datagram of LEN bytes from BUF on SOCK, carrying the NFDS (<= FDS_MAX)
+ * descriptors FDS (SCM_RIGHTS), with FLAGS for sendmsg() (MSG_DONTWAIT);
+ * never raises SIGPIPE. Returns sendmsg()'s result, retried on EINTR.
+ */
+#define FDS_MAX 4
+ssize_t fd_send(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
+
+/*
+ * Receive one datagram of at most LEN bytes into BUF from SOCK, with up to
+ * FDS_MAX descriptors (close-on-exec) into FDS, *NFDS of them; FLAGS for
+ * recvmsg(). Returns its length (MSG_TRUNC: the real one), 0 at the end,
+ * or -1 with errno (EINTR too).
+ */
+ssize_t fd_recv(int sock, void *buf, size_t len, int fds[FDS_MAX], int *nfds, int flags);
+
+/* Close the N descriptors in FDS. */
+void fds_close(const int *fds, int n);
+
 /* Copy SRC into DST of SIZE (> 0) bytes, cut to fit; always terminated. No printf: see child.c. */
 void str_copy(char *dst, const char *src, size_t size);
 
