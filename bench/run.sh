@@ -220,9 +220,9 @@ SRV_NOTE[ref-wait]="the same, reaped with waitpid() from a SIGCHLD handler"
 start ref-gni 9009 "$BENCH_BIN/refserver" -g 127.0.0.1 9009
 SRV_NOTE[ref-gni]="the same plus getnameinfo(NI_NAMEREQD) in each child"
 
-acceptd_conf() { # acceptd_conf FILE LOG_CONNECTIONS BASEPORT [SERVICE_NAME_PREFIX]
+acceptd_conf() { # acceptd_conf FILE LOG_CONNECTIONS BASEPORT [SERVICE_NAME_PREFIX [SPARES]]
 	cat >"$1" <<EOF
-daemon = { max_connections = 100000; log_connections = "$2"; };
+daemon = { max_connections = 100000; log_connections = "$2"; spares = ${5:-0}; };
 services = (
   { name = "${4:-}echo"; listen = [ "127.0.0.1" ]; port = $3; builtin = "echo"; resolve = "none"; },
   { name = "${4:-}echo-name"; listen = [ "127.0.0.1" ]; port = $(($3 + 1)); builtin = "echo"; resolve = "name"; },
@@ -238,6 +238,9 @@ start acceptd 9103 "$ACCEPTD" -f -c "$T/acceptd.conf"
 SRV_NOTE[acceptd]="log_connections = both, to the private journald"
 start acceptd-nolog 9203 "$ACCEPTD" -f -c "$T/acceptd-nolog.conf"
 SRV_NOTE[acceptd-nolog]="log_connections = none"
+acceptd_conf "$T/acceptd-spares.conf" both 9800 spares- 2
+start acceptd-spares 9803 "$ACCEPTD" -f -c "$T/acceptd-spares.conf"
+SRV_NOTE[acceptd-spares]="as acceptd, with daemon.spares = 2: children forked ahead, not by the accept loop"
 # Other builds of acceptd to compare (a patch under test): BENCH_ACCEPTD_EXTRA="LABEL=PATH ...";
 # each gets the same configuration as `acceptd` and the cases LABEL and LABEL-exec.
 EXTRA=()
@@ -319,6 +322,7 @@ add_case ref                ref            9001  echo  -             echo
 add_case ref-wait           ref-wait       9002  echo  -             echo
 add_case acceptd            acceptd        9100  echo  -             echo
 add_case acceptd-nolog      acceptd-nolog  9200  echo  -             echo
+add_case acceptd-spares     acceptd-spares 9800  echo  -             echo
 for x in "${EXTRA[@]}"; do add_case "${x%%|*}" "${x%%|*}" "${x#*|}" echo - echo; done
 [ -n "${SRV_PID[xinetd]:-}" ] && add_case xinetd-echo xinetd 9301 echo - echo
 [ -n "${SRV_PID[inetd]:-}" ] && add_case inetd-echo inetd 7 echo - echo

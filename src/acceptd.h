@@ -14,6 +14,8 @@
 /* Defaults: the one place they are defined (documented in etc/acceptd.conf and the README). */
 #define DEFAULT_MAX_CONNECTIONS	  4096 /* concurrent children */
 #define DEFAULT_SHUTDOWN_TIMEOUT  10   /* seconds */
+#define DEFAULT_SPARES		  0    /* children forked ahead of their connections */
+#define SPARES_MAX		  64
 #define DEFAULT_BACKLOG		  128  /* listen() queue */
 #define DEFAULT_RESOLVE_TIMEOUT	  2000 /* ms */
 #define DEFAULT_RESOLVE_CACHE_TTL 60   /* seconds */
@@ -64,6 +66,7 @@ struct conf {
 	char *path; /* file it was read from */
 	int max_connections;
 	int shutdown_timeout; /* seconds */
+	int spares;	      /* children kept forked ahead of their connections (spare.c) */
 	int log_level;	      /* LOG_* from syslog.h */
 	int log_connections;  /* enum log_conn */
 	char *pidfile;	      /* NULL: none configured */

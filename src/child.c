@@ -143,8 +143,20 @@ static int child_proxy(struct conn *c, struct addr *proxy, int report_fd)
 	return 1;
 }
 
+CHILD_PATH void child_detach(const struct daemon_fds *d)
+{
+	size_t i;
+
+	sig_child_reset();
+	log_child();
+	for (i = 0; i < d->n; i++)
+		close(d->fds[i]);
+	for (i = 0; i < d->nspares; i++)
+		close(d->spares[i]);
+}
+
 CHILD_PATH void child_main(const struct conn *conn, int report_fd, int resolver_fd,
-			   int log_accepted, const int *close_fds, size_t nclose)
+			   int log_accepted)
 {
 	struct log_field f[CONN_FIELDS];
 	struct builtin_stats st = { 0, 0 };
@@ -156,12 +168,6 @@ CHILD_PATH void child_main(const struct conn *conn, int report_fd, int resolver_
 	struct addr proxy;
 	char host[PEER_HOSTLEN], claimed[PEER_HOSTLEN];
 	int n, rc, proxied = 0;
-	size_t i;
-
-	sig_child_reset();
-	log_child();
-	for (i = 0; i < nclose; i++)
-		close(close_fds[i]);
 
 	if (c.svc->proxy) {
 		proxy = c.peer;

@@ -70,13 +70,24 @@ struct conn_text {
 /* Fill F with the connection fields of design §6 for CI; returns how many. */
 int conn_fields(struct log_field *f, struct conn_text *t, const struct conn_info *ci);
 
+/* The daemon's descriptors, none of which a connection needs: a new child closes them. */
+struct daemon_fds {
+	const int *fds; /* listeners, epoll, signalfd, report reader, parked connections' */
+	size_t n;
+	const int *spares; /* the idle spares' sockets (spare.c) */
+	size_t nspares;
+};
+
+/* First thing in a new child of the daemon: reset signals, log directly, close D's descriptors. */
+void child_detach(const struct daemon_fds *d);
+
 /*
- * Runs in the forked child and never returns: reset signals, close the
- * parent's descriptors CLOSE_FDS, have the peer's name looked up (by the
- * resolver behind RESOLVER_FD, or -1), log, serve, report to REPORT_FD,
- * _exit(). LOG_ACCEPTED: log the connection-accepted entry.
+ * Runs in a connection's child (after child_detach()) and never returns:
+ * have the peer's name looked up (by the resolver behind RESOLVER_FD, or
+ * -1), log, serve, report to REPORT_FD, _exit(). LOG_ACCEPTED: log the
+ * connection-accepted entry.
  */
-void child_main(const struct conn *c, int report_fd, int resolver_fd, int log_accepted,
-		const int *close_fds, size_t nclose) __attribute__((noreturn));
+void child_main(const struct conn *c, int report_fd, int resolver_fd, int log_accepted)
+	__attribute__((noreturn));
 
 #endif

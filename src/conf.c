@@ -56,6 +56,7 @@ static const struct key top_keys[] = {
 static const struct key daemon_keys[] = {
 	{ "max_connections", KIND_INT, 0, 1, 1000000, DEFAULT_MAX_CONNECTIONS },
 	{ "shutdown_timeout", KIND_INT, 0, 0, 3600, DEFAULT_SHUTDOWN_TIMEOUT },
+	{ "spares", KIND_INT, 0, 0, SPARES_MAX, DEFAULT_SPARES },
 	{ "log_level", KIND_STRING, 0, 0, 0, DEFAULT_LOG_LEVEL },
 	{ "log_connections", KIND_STRING, 0, 0, 0, LOG_CONN_BOTH },
 	{ "pidfile", KIND_STRING, 0, 0, 0, 0 },
@@ -477,6 +478,7 @@ static void daemon_load(struct ctx *c, const config_setting_t *s, struct conf *c
 	group_check_unknown(c, &g);
 	group_int(c, &g, "max_connections", &conf->max_connections);
 	group_int(c, &g, "shutdown_timeout", &conf->shutdown_timeout);
+	group_int(c, &g, "spares", &conf->spares);
 
 	conf->log_level = group_default(&g, "log_level");
 	v = group_get(c, &g, "log_level");

@@ -455,9 +455,17 @@ acceptd_pids() {
 	pgrep -x acceptd
 }
 
-# children_of PID: "pid state" of each connection's child (not the name resolver)
+# children_of PID: "pid state" of each connection's child: not the name resolver, nor an idle
+# spare (a dead one, a zombie, is listed: it must be reaped like any other)
 children_of() {
-	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$3 != "acceptd-resolve" { print $1, $2 }'
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null |
+		awk '$3 != "acceptd-resolve" && !($3 == "acceptd-spare" && $2 !~ /^Z/) { print $1, $2 }'
+}
+
+# spares_of PID: the pids of the daemon's idle spares (processes forked ahead of connections)
+spares_of() {
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null |
+		awk '$3 == "acceptd-spare" && $2 !~ /^Z/ { print $1 }'
 }
 
 # resolver_timeout SECONDS: the private resolv.conf with that timeout, one attempt

@@ -37,6 +37,7 @@ static void valid_minimal(void)
 	CHECK(conf->max_connections == DEFAULT_MAX_CONNECTIONS);
 	CHECK(conf->max_connections == 4096);
 	CHECK(conf->shutdown_timeout == 10);
+	CHECK(conf->spares == 0);
 	CHECK(conf->log_level == LOG_INFO);
 	CHECK(conf->log_connections == LOG_CONN_BOTH);
 	CHECK(conf->pidfile == NULL);
@@ -63,6 +64,7 @@ static void valid_full(void)
 	REQUIRE(conf);
 	CHECK(conf->max_connections == 1000000);
 	CHECK(conf->shutdown_timeout == 0);
+	CHECK(conf->spares == 64);
 	CHECK(conf->log_level == LOG_DEBUG);
 	CHECK(conf->log_connections == LOG_CONN_END);
 	CHECK_STR(conf->pidfile, "/run/acceptd/acceptd.pid");
@@ -379,6 +381,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-shutdown-timeout.conf",
 	  { "bad-shutdown-timeout.conf:2: daemon.shutdown_timeout: 3601 is out of range "
 	    "(0-3600)" } },
+	{ "bad-spares.conf", { "bad-spares.conf:3: daemon.spares: 65 is out of range (0-64)" } },
 	/* Errors inside an included file name that file, not the one that included it. */
 	{ "bad-include.conf",
 	  { "bad-include.inc:6: services[echo].port: 0 is out of range (1-65535)" } },

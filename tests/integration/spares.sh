@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Spares (daemon.spares, src/spare.c): children forked ahead of their connections. With
+# spares = 2 the daemon has two idle children named acceptd-spare; a connection is served by
+# a process that was one of them (its CHILD_PID was an idle spare's pid), which forks its
+# successor, so two are idle again afterwards, with new pids. Built-in, exec (with a user, so
+# not spawned) and looked-up names all work through them; a killed spare is replaced; a reload
+# replaces the idle ones (they are copies of the old configuration); spares = 0 has none;
+# 300 connections with 40 of them held at once are all served, with no zombie; the idle spares
+# end with the daemon, also when it is killed (SIGKILL).
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+SANDBOX_HOSTS="127.0.0.2 named.test"
+sandbox "$@"
+need_loadgen
+
+# exec as nobody: a service with a user is never spawned, so its program runs in a spare
+{ [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; } || skip "not root, or no user nobody"
+conf() { # conf SPARES [ENV]: echo on 7001, echo with names on 7002, exec as nobody on 7003
+	write_conf <<EOF
+daemon = { spares = $1; };
+services = (
+  { name = "echo"; listen = [ "127.0.0.1" ]; port = 7001; builtin = "echo"; resolve = "none"; },
+  { name = "named"; listen = [ "127.0.0.1" ]; port = 7002; builtin = "echo"; resolve = "name";
+    resolve_cache_ttl = 0; },
+  { name = "env"; listen = [ "127.0.0.1" ]; port = 7003; exec = [ "/usr/bin/env" ];
+    resolve = "none"; user = "nobody"; env = [ "GEN=${2:-one}" ]; }
+);
+EOF
+}
+nspares() { spares_of "$DAEMON_PID" | grep -c . || :; }
+no_children() { [ -z "$(children_of "$DAEMON_PID")" ]; }
+two_spares() { [ "$(nspares)" = 2 ]; }
+# served_by_spare PORT SERVICE WHAT [PSEND_ARGS...]: one connection (echo checked, unless
+# --out); its child was an idle spare
+served_by_spare() {
+	local before out lport pid port=$1 svc=$2 what=$3
+	shift 3
+	wait_for two_spares || fail "$what: $(nspares) idle spares, not 2"
+	before=" $(spares_of "$DAEMON_PID" | tr '\n' ' ') "
+	out=$(psend 127.0.0.1 "$port" --data hello --timeout 10 "$@") || fail "$what: $out"
+	lport=$(kv lport "$out")
+	wait_for find_event "$MSGID_CONN_ENDED" ACCEPTD_SERVICE="$svc" REMOTE_PORT="$lport" ||
+		fail "$what: no connection-ended entry"
+	expect "$what" EXIT_STATUS=0
+	pid=$(sed -n 's/.* CHILD_PID=\([0-9]*\).*/\1/p' <<<"$EVENT")
+	[[ $before == *" $pid "* ]] || fail "$what: served by pid $pid, not one of the idle spares:$before"
+}
+
+conf 2
+start_daemon
+wait_for two_spares || fail "$(nspares) idle spares with spares = 2"
+for p in $(spares_of "$DAEMON_PID"); do
+	[ "$(awk '{ print $4 }' "/proc/$p/stat")" = "$DAEMON_PID" ] || fail "spare $p is not the daemon's child"
+done
+ok "spares = 2: two idle children of the daemon named acceptd-spare"
+
+first=$(spares_of "$DAEMON_PID" | sort | tr '\n' ' ')
+served_by_spare 7001 echo "echo"
+wait_for two_spares || fail "$(nspares) idle spares after a connection, not 2"
+[ "$(spares_of "$DAEMON_PID" | sort | tr '\n' ' ')" != "$first" ] || fail "the same idle spares after one took a connection"
+ok "a connection is served by an idle spare, which is replaced by a new one"
+
+served_by_spare 7002 named "a looked-up name"
+expect "a looked-up name" REMOTE_HOST=localhost REMOTE_HOST_LOOKUP=found
+served_by_spare 7003 env "exec" --out "$TESTDIR/env.out"
+grep -q '^GEN=one$' "$TESTDIR/env.out" ||
+	fail "exec through a spare: no GEN=one in its environment: $(cat "$TESTDIR/env.out")"
+ok "through spares: a name from the resolver, an exec'd program with the service's environment"
+
+victim=$(spares_of "$DAEMON_PID" | head -n 1)
+kill -KILL "$victim"
+wait_for proc_gone "$victim" || fail "spare $victim did not die"
+wait_for no_zombie_children || fail "the killed spare $victim was not reaped"
+served_by_spare 7001 echo "echo after a spare was killed"
+wait_for two_spares || fail "$(nspares) idle spares after one was killed, not 2"
+ok "a killed idle spare is reaped and replaced"
+
+old=$(spares_of "$DAEMON_PID")
+conf 2 two
+reload_daemon
+for p in $old; do
+	wait_for proc_gone "$p" || fail "idle spare $p of the old configuration still runs after a reload"
+done
+served_by_spare 7003 env "exec after a reload" --out "$TESTDIR/env.out"
+grep -q '^GEN=two$' "$TESTDIR/env.out" ||
+	fail "exec after a reload: not the new environment: $(cat "$TESTDIR/env.out")"
+ok "a reload replaces the idle spares; the next connection has the new configuration"
+
+out=$("$LOADGEN" -e -m hold -c 40 -d 1 -p 64 -t 30000 -l hold 127.0.0.1 7001 2>&1) ||
+	fail "40 held connections: $out"
+out=$("$LOADGEN" -e -m echo -c 16 -n 260 -p 64 -t 30000 -l load 127.0.0.1 7001 2>&1) ||
+	fail "260 connections, 16 at once: $out"
+wait_for -t 30 no_children || fail "children left after the load: $(children_of "$DAEMON_PID" | head -n 5)"
+wait_for two_spares || fail "$(nspares) idle spares after the load, not 2"
+no_zombie_children || fail "zombies after the load"
+ok "300 connections, 40 held at once: all served, no child or zombie left, two spares idle"
+
+S=$(spares_of "$DAEMON_PID")
+stop_daemon
+for p in $S; do wait_for proc_gone "$p" || fail "idle spare $p outlived the daemon"; done
+ok "the idle spares end with the daemon"
+
+conf 0
+start_daemon
+out=$(psend 127.0.0.1 7001 --data hi --timeout 10) || fail "echo with spares = 0: $out"
+[ "$(nspares)" = 0 ] || fail "$(nspares) idle spares with spares = 0"
+stop_daemon
+ok "spares = 0: no spare; the accept loop forks"
+
+conf 2
+start_daemon
+wait_for two_spares || fail "no idle spares after a restart"
+S=$(spares_of "$DAEMON_PID")
+kill -KILL "$DAEMON_PID"
+for p in $S; do wait_for proc_gone "$p" || fail "idle spare $p outlived a daemon killed by SIGKILL"; done
+ok "the idle spares end when the daemon is killed (SIGKILL)"
