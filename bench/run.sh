@@ -222,7 +222,7 @@ SRV_NOTE[ref-gni]="the same plus getnameinfo(NI_NAMEREQD) in each child"
 
 acceptd_conf() { # acceptd_conf FILE LOG_CONNECTIONS BASEPORT [SERVICE_NAME_PREFIX [SPARES]]
 	cat >"$1" <<EOF
-daemon = { max_connections = 100000; log_connections = "$2"; spares = ${5:-0}; };
+daemon = { max_connections = 100000; log_connections = "$2";${5:+ spares = $5;} };
 services = (
   { name = "${4:-}echo"; listen = [ "127.0.0.1" ]; port = $3; builtin = "echo"; resolve = "none"; },
   { name = "${4:-}echo-name"; listen = [ "127.0.0.1" ]; port = $(($3 + 1)); builtin = "echo"; resolve = "name"; },

@@ -210,23 +210,12 @@ __attribute__((noreturn)) static void resolver_main(int sock, pid_t parent)
 pid_t resolver_start(int *fd)
 {
 	pid_t pid, parent = getpid();
-	int sv[2], err;
+	int sock;
 
 	/* SEQPACKET: queries queue by bytes, not by datagram count (max_dgram_qlen). */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(sv[0]);
-		close(sv[1]);
-		errno = err;
-		return -1;
-	}
+	pid = fork_paired(SOCK_SEQPACKET, fd, &sock);
 	if (pid == 0)
-		resolver_main(sv[0], parent);
-	close(sv[0]);
-	*fd = sv[1];
+		resolver_main(sock, parent);
 	return pid;
 }
 

@@ -149,6 +149,7 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	int news_rd;		 /* new spares are told here (read when needed) */
 	int news_wr;		 /* spares write here */
 	int news_polled;	 /* news_rd in the epoll set: waiting for a spare */
+	int spares_ever;	 /* a spare was started: news may come */
 	uint64_t spares_asked;	 /* the last one asked for, monotonic usec */
 	uint64_t spares_hold;	 /* none asked for before then (a fork failed) */
 
@@ -769,6 +770,9 @@ static void spares_fill(void)
 	pid_t pid;
 	int fd;
 
+	/* Without spares (the default), not even a system call per loop turn. */
+	if (!srv.spares_want && !srv.spares_ever)
+		return;
 	spares_collect();
 	if (srv.stopping || srv.nspares + srv.spares_pending >= srv.spares_want)
 		return;
@@ -796,6 +800,7 @@ static void spares_fill(void)
 			return;
 		}
 		spare_add(pid, fd, 1);
+		srv.spares_ever = 1;
 	}
 }
 
@@ -896,7 +901,7 @@ static inline __attribute__((always_inline)) void spawn(struct conn *c, struct s
 			goto forked;
 	}
 	/* Not a parked one: it may refer to a configuration that a reload is freeing. */
-	if (!parked && spare_hand(c, logger == ACCEPTED_BY_CHILD, &pid) == 0)
+	if (!parked && srv.spares_want && spare_hand(c, logger == ACCEPTED_BY_CHILD, &pid) == 0)
 		goto forked;
 	pid = fork();
 	if (pid < 0) {

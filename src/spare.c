@@ -161,31 +161,19 @@ pid_t spare_start(unsigned gen, int news, int report_fd, int resolver_fd,
 		  const struct daemon_fds *d, int *fd)
 {
 	pid_t pid, parent = getpid();
-	int sv[2], err;
+	int sock;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(sv[0]);
-		close(sv[1]);
-		errno = err;
-		return -1;
-	}
+	pid = fork_paired(SOCK_SEQPACKET, fd, &sock);
 	if (pid == 0) {
 		child_detach(d);
-		close(sv[0]);
 		daemon_pid = parent;
 		news_out = news;
 		depth = 1;
 		(void)prctl(PR_GET_NAME, comm);
 		(void)prctl(PR_SET_NAME, SPARE_COMM);
 		spare_guard();
-		spare_wait(sv[1], gen, report_fd, resolver_fd);
+		spare_wait(sock, gen, report_fd, resolver_fd);
 	}
-	close(sv[1]);
-	*fd = sv[0];
 	return pid;
 }
 

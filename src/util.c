@@ -102,6 +102,31 @@ CHILD_PATH ssize_t fd_recv(int sock, void *buf, size_t len, int fds[FDS_MAX], in
 	return n;
 }
 
+pid_t fork_paired(int type, int *mine, int *theirs)
+{
+	int sv[2], err;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		*theirs = sv[1];
+		return 0;
+	}
+	close(sv[1]);
+	*mine = sv[0];
+	return pid;
+}
+
 CHILD_PATH void fds_close(const int *fds, int n)
 {
 	while (n-- > 0)

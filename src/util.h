@@ -51,6 +51,14 @@ ssize_t fd_send(int sock, const void *buf, size_t len, const int *fds, int nfds,
  */
 ssize_t fd_recv(int sock, void *buf, size_t len, int fds[FDS_MAX], int *nfds, int flags);
 
+/*
+ * fork() with a socket pair of TYPE (close-on-exec) between parent and
+ * child: the parent gets its end in *MINE, the child its own in *THEIRS,
+ * and each has closed the other's. Returns fork()'s result; -1 (errno) with
+ * nothing left open.
+ */
+pid_t fork_paired(int type, int *mine, int *theirs);
+
 /* Close the N descriptors in FDS. */
 void fds_close(const int *fds, int n);
 
