@@ -1744,10 +1744,12 @@ static int next_timeout(void)
 	if (srv.resolver_restart_at && !srv.resolver_pid && !srv.stopping &&
 	    (!next || srv.resolver_restart_at < next))
 		next = srv.resolver_restart_at;
-	/* Without spares, connections wait for one: for a lost one, or the end of a hold. */
-	if (!srv.nspares && srv.nspares + srv.spares_pending < srv.spares_want &&
-	    (!next || srv.spares_hold < next))
-		next = srv.spares_hold;
+	/*
+	 * Connections wait (listeners paused) only for a spare that is coming:
+	 * until it is written off. With none coming the accept loop forks, and
+	 * spares_fill() tries again on the next turn: no timer for a hold, which
+	 * at shutdown, with the hold in the past, made the loop spin.
+	 */
 	if (!srv.nspares && srv.spares_pending &&
 	    (!next || srv.spares_asked + SPARE_LOST_USEC < next))
 		next = srv.spares_asked + SPARE_LOST_USEC;
