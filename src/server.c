@@ -149,7 +149,7 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	int news_rd;		 /* new spares are told here (read when needed) */
 	int news_wr;		 /* spares write here */
 	int news_polled;	 /* news_rd in the epoll set: waiting for a spare */
-	int spares_ever;	 /* a spare was started: news may come */
+	int spares_live;	 /* spares exist, or news of one may still come */
 	uint64_t spares_asked;	 /* the last one asked for, monotonic usec */
 	uint64_t spares_hold;	 /* none asked for before then (a fork failed) */
 
@@ -771,12 +771,19 @@ static void spares_fill(void)
 	int fd;
 
 	/* Without spares (the default), not even a system call per loop turn. */
-	if (!srv.spares_want && !srv.spares_ever)
+	if (!srv.spares_want && !srv.spares_live)
 		return;
 	spares_collect();
+	now = now_usec();
+	/*
+	 * Switched off by a reload: once no forker can still report (one asked
+	 * before the reload reports within SPARE_LOST_USEC, or is written off
+	 * as lost), stop reading the news, as if spares had never been on.
+	 */
+	if (!srv.spares_want && !srv.nspares && now >= srv.spares_asked + SPARE_LOST_USEC)
+		srv.spares_live = 0;
 	if (srv.stopping || srv.nspares + srv.spares_pending >= srv.spares_want)
 		return;
-	now = now_usec();
 	if (srv.spares_pending && now >= srv.spares_asked + SPARE_LOST_USEC)
 		srv.spares_pending = 0; /* lost: its forker died first, or the news was lost */
 	if (now < srv.spares_hold)
@@ -800,7 +807,7 @@ static void spares_fill(void)
 			return;
 		}
 		spare_add(pid, fd, 1);
-		srv.spares_ever = 1;
+		srv.spares_live = 1;
 	}
 }
 

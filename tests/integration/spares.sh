@@ -6,8 +6,9 @@
 # successor, so two are idle again afterwards, with new pids. Built-in, exec (with a user, so
 # not spawned) and looked-up names all work through them; a killed spare is replaced; a reload
 # replaces the idle ones (they are copies of the old configuration); spares = 0 has none;
-# 300 connections with 40 of them held at once are all served, with no zombie; the idle spares
-# end with the daemon, also when it is killed (SIGKILL).
+# 300 connections with 40 of them held at once are all served, with no zombie; a reload to
+# spares = 0 lets them go, and the daemon then stops reading for their news; the idle spares
+# end with the daemon, also when it is killed (SIGKILL); with daemon.user they run as that user.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 SANDBOX_HOSTS="127.0.0.2 named.test"
@@ -96,6 +97,34 @@ wait_for two_spares || fail "$(nspares) idle spares after the load, not 2"
 no_zombie_children || fail "zombies after the load"
 ok "300 connections, 40 held at once: all served, no child or zombie left, two spares idle"
 
+# Switched off by a reload: the daemon stops reading for news of spares, once none can come
+# (1 s, SPARE_LOST_USEC, after the last one was asked for). It used to call recvmsg() on the
+# news socket in every turn of its loop from then on. Only resolve = "none" services here, so
+# the daemon's only recvmsg() is that one (children report with recv()).
+old=$(spares_of "$DAEMON_PID")
+conf 0
+reload_daemon
+for p in $old; do wait_for proc_gone "$p" || fail "idle spare $p still runs after a reload to spares = 0"; done
+if ! command -v strace >/dev/null; then
+	note "strace missing: the no-recvmsg-after-spares-off case is skipped"
+elif asan_build; then
+	note "an ASan build cannot run under strace: the no-recvmsg-after-spares-off case is skipped"
+else
+	sleep 1.5 # past SPARE_LOST_USEC: no spare asked for before the reload can still report
+	psend 127.0.0.1 7001 --data hi --timeout 10 >/dev/null || fail "echo after a reload to spares = 0"
+	strace -qq -p "$DAEMON_PID" -e trace=recvmsg -o "$TESTDIR/recvmsg.trace" 2>"$TESTDIR/strace.err" &
+	STRACE=$!
+	traced() { grep -q "^TracerPid:[[:space:]]*$STRACE\$" "/proc/$DAEMON_PID/status"; }
+	wait_for traced || fail "strace did not attach to acceptd: $(cat "$TESTDIR/strace.err")"
+	out=$("$LOADGEN" -e -m echo -c 4 -n 40 -p 64 -t 30000 -l off 127.0.0.1 7001 2>&1) ||
+		fail "40 connections with spares = 0 after a reload: $out"
+	kill -INT "$STRACE"
+	wait "$STRACE" || :
+	n=$(grep -c recvmsg "$TESTDIR/recvmsg.trace" || :)
+	[ "$n" = 0 ] || fail "spares switched off by a reload: $n recvmsg() calls for 40 connections: $(head -n 3 "$TESTDIR/recvmsg.trace")"
+	ok "spares switched off by a reload: no spare left, no recvmsg() on the news socket per loop turn"
+fi
+
 S=$(spares_of "$DAEMON_PID")
 stop_daemon
 for p in $S; do wait_for proc_gone "$p" || fail "idle spare $p outlived the daemon"; done
@@ -107,6 +136,23 @@ out=$(psend 127.0.0.1 7001 --data hi --timeout 10) || fail "echo with spares = 0
 [ "$(nspares)" = 0 ] || fail "$(nspares) idle spares with spares = 0"
 stop_daemon
 ok "spares = 0: no spare; the accept loop forks"
+
+# daemon.user: the spares are forked after the daemon dropped its privileges, as children are.
+write_conf <<EOF
+daemon = { user = "nobody"; spares = 2; };
+services = ( { name = "echo"; listen = [ "127.0.0.1" ]; port = 7001; builtin = "echo"; resolve = "none"; } );
+EOF
+start_daemon
+wait_for two_spares || fail "$(nspares) idle spares with daemon.user = nobody, not 2"
+nobody=$(id -u nobody)
+for p in "$DAEMON_PID" $(spares_of "$DAEMON_PID"); do
+	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$p/status")
+	[ "$uids" = "$nobody $nobody $nobody $nobody" ] || fail "daemon.user = nobody: pid $p has uids $uids"
+done
+served_by_spare 7001 echo "echo with daemon.user = nobody"
+wait_for two_spares || fail "$(nspares) idle spares after a connection with daemon.user, not 2"
+stop_daemon
+ok "daemon.user = nobody: the daemon and its spares run as nobody, and a spare serves"
 
 conf 2
 start_daemon
