@@ -776,6 +776,14 @@ static void spares_fill(void)
 	spares_collect();
 	now = now_usec();
 	/*
+	 * Lost: its forker died before it reported (killed while it held the
+	 * connection it was given). Written off before anything else: counted
+	 * as coming, it would make up the number wanted, and with none idle the
+	 * listeners would stay paused for a spare that never comes.
+	 */
+	if (srv.spares_pending && now >= srv.spares_asked + SPARE_LOST_USEC)
+		srv.spares_pending = 0;
+	/*
 	 * Switched off by a reload: once no forker can still report (one asked
 	 * before the reload reports within SPARE_LOST_USEC, or is written off
 	 * as lost), stop reading the news, as if spares had never been on.
@@ -784,8 +792,6 @@ static void spares_fill(void)
 		srv.spares_live = 0;
 	if (srv.stopping || srv.nspares + srv.spares_pending >= srv.spares_want)
 		return;
-	if (srv.spares_pending && now >= srv.spares_asked + SPARE_LOST_USEC)
-		srv.spares_pending = 0; /* lost: its forker died first, or the news was lost */
 	if (now < srv.spares_hold)
 		return;
 	while (srv.nspares + srv.spares_pending < srv.spares_want) {

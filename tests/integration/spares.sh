@@ -8,7 +8,8 @@
 # replaces the idle ones (they are copies of the old configuration); spares = 0 has none;
 # 300 connections with 40 of them held at once are all served, with no zombie; a reload to
 # spares = 0 lets them go, and the daemon then stops reading for their news; the idle spares
-# end with the daemon, also when it is killed (SIGKILL); with daemon.user they run as that user.
+# end with the daemon, also when it is killed (SIGKILL); one lost before it reports its
+# successor is written off after 1 s; with daemon.user they run as that user.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 SANDBOX_HOSTS="127.0.0.2 named.test"
@@ -136,6 +137,31 @@ out=$(psend 127.0.0.1 7001 --data hi --timeout 10) || fail "echo with spares = 0
 [ "$(nspares)" = 0 ] || fail "$(nspares) idle spares with spares = 0"
 stop_daemon
 ok "spares = 0: no spare; the accept loop forks"
+
+# A spare lost before it reports its successor: stopped while idle, handed a connection, then
+# killed. With no spare idle and one owed, the daemon pauses its listeners and waits for the
+# news; this one never comes, so after SPARE_LOST_USEC (1 s) the daemon writes it off and
+# forks a spare itself. Without that, the next client would wait forever in the backlog.
+conf 1
+start_daemon
+one_spare() { [ "$(nspares)" = 1 ]; }
+wait_for one_spare || fail "$(nspares) idle spares with spares = 1, not 1"
+lost=$(spares_of "$DAEMON_PID")
+kill -STOP "$lost"
+psend 127.0.0.1 7001 --data lost --timeout 30 >"$TESTDIR/lost.out" 2>&1 &
+client=$!
+wait_for find_event "$MSGID_CONN_ACCEPTED" CHILD_PID="$lost" ||
+	fail "no connection handed to the stopped spare $lost"
+kill -KILL "$lost"
+wait "$client" && fail "the connection of the killed spare was served: $(cat "$TESTDIR/lost.out")"
+out=$(psend 127.0.0.1 7001 --data after --timeout 10) ||
+	fail "echo after a spare was lost before it reported: $out"
+wait_for find_event "$MSGID_CONN_ENDED" CHILD_PID="$lost" || fail "no connection-ended entry for the lost spare"
+expect "the lost spare's connection" EXIT_SIGNAL=9
+wait_for one_spare || fail "$(nspares) idle spares after one was lost, not 1"
+wait_for no_zombie_children || fail "zombies after a spare was lost"
+stop_daemon
+ok "a spare lost before it reports is written off: the next client is served (it used to wait forever), a new spare idles"
 
 # daemon.user: the spares are forked after the daemon dropped its privileges, as children are.
 write_conf <<EOF
