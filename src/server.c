@@ -44,6 +44,8 @@
 #define TAG_PARKED	 (UINT64_C(1) << 62) /* | the struct parked's address */
 #define SPARE_HOLD_USEC	 100000		     /* after a spare could not be forked, wait this long */
 #define SPARE_LOST_USEC	 1000000	     /* a spare asked for and not reported by then: lost */
+#define SOURCE_WAIT_USEC 200000		     /* over max_per_source: how long one waits for room */
+#define SOURCE_WAIT_MAX	 64		     /* connections waiting so at once; more are refused */
 
 /*
  * A service's running state. It is found by name on reload, so counts and
@@ -84,6 +86,7 @@ struct child {
 	int proxied;
 	int verdict_fd;	      /* the waiting child's pipe (PROXY with max_per_source), or -1 */
 	int accepted_pending; /* the parent logs connection-accepted when the name comes */
+	int source_released;  /* no longer counted for max_per_source: its connection is over */
 };
 
 /*
@@ -105,6 +108,21 @@ struct parked {
 };
 
 /*
+ * A connection over max_per_source, waiting a moment for one of its
+ * source's connections to end. The client of a connection sees it close
+ * when its process closes the socket, in exit(); the parent learns of it
+ * when it reaps that process, a little later. A client that connects
+ * again at once, as a sequential client does, would be refused for a
+ * connection that is over. Built-in children report their end before
+ * they close; exec'd programs do not, so their clients wait here.
+ */
+struct waiting {
+	struct conn c;
+	struct svc_state *st;
+	uint64_t deadline; /* then refused, if still over */
+};
+
+/*
  * The whole running state: the only mutable globals besides log.c's. The
  * parent writes it on every connection, so it has pages of its own, made
  * parent memory (parent_only) by server_run(): in .data, each first write
@@ -121,8 +139,9 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	struct listener *lis;
 	size_t nlis;
 	/*
-	 * What a child closes: listeners, epoll, signalfd, report reader
-	 * (nclosestatic of them), then each parked connection's two.
+	 * What a child closes: listeners, epoll, signalfd, report reader,
+	 * news reader, waiting connections (nclosestatic of them), then each
+	 * parked connection's two.
 	 */
 	int *closefds;
 	size_t nclosefds, nclosestatic, closecap;
@@ -130,6 +149,8 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	size_t nparked, parkcap;
 	struct pool parked_pool;
 	unsigned parked_flushes; /* an event loop turn ignores parked events after a flush */
+	struct waiting *waiting; /* connections over max_per_source, for a moment */
+	size_t nwaiting, waitcap;
 	int epfd;
 	int sigfd;
 	int report_rd; /* children's reports arrive here (non-blocking) */
@@ -473,7 +494,7 @@ static int closefds_update(void)
 	size_t i, n = 0;
 	int *v;
 
-	if (closefds_reserve(srv.nlis + 4 + 2 * srv.nparked) < 0)
+	if (closefds_reserve(srv.nlis + 4 + srv.nwaiting + 2 * srv.nparked) < 0)
 		return -1;
 	v = srv.closefds;
 	for (i = 0; i < srv.nlis; i++)
@@ -482,6 +503,8 @@ static int closefds_update(void)
 	v[n++] = srv.sigfd;
 	v[n++] = srv.report_rd;
 	v[n++] = srv.news_rd;
+	for (i = 0; i < srv.nwaiting; i++)
+		v[n++] = srv.waiting[i].c.fd;
 	srv.nclosestatic = n;
 	for (i = 0; i < srv.nparked; i++) {
 		v[n++] = srv.parked[i]->c.fd;
@@ -1141,11 +1164,66 @@ static void refuse(const struct conn *c, const char *msgid, const char *why)
 		  t.raddr, t.rport, c->svc->name, t.laddr, t.lport, why);
 }
 
+static void reports_read(void);
+static void reap(void);
+
+/* A repeat client's name from the cache, into C (not for PROXY services: theirs comes later). */
+static void name_cached(struct conn *c)
+{
+	const struct service *svc = c->svc;
+
+	c->cached = svc->resolve != RESOLVE_NONE && svc->resolve_cache_ttl && !svc->proxy &&
+		    namecache_get(&srv.names, &c->peer, svc->resolve, now_usec(), &c->cached_host,
+				  &c->cached_lookup);
+}
+
+static void source_refuse(const struct conn *c)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "max_per_source (%d) reached", c->svc->max_per_source);
+	refuse(c, MSGID_CONN_LIMITED, why);
+}
+
+/*
+ * Whether PEER has fewer than MAX connections to ST's service. Before a
+ * no, the news this turn has not read yet: a client that connects again
+ * as soon as its last connection closed may be here before the report or
+ * the exit of that connection's child, and must not be refused for it.
+ */
+static int source_below(struct svc_state *st, const struct addr *peer, int max)
+{
+	if (srctab_get(&st->sources, peer) < (unsigned)max)
+		return 1;
+	reports_read();
+	reap();
+	return srctab_get(&st->sources, peer) < (unsigned)max;
+}
+
+/* Let C, over max_per_source, wait for room (waiting_run()). -1: it cannot, refuse it. */
+static int source_wait(const struct conn *c, struct svc_state *st)
+{
+	struct waiting *v;
+
+	if (srv.stopping || srv.nwaiting >= SOURCE_WAIT_MAX)
+		return -1;
+	v = array_reserve(srv.waiting, &srv.waitcap, srv.nwaiting + 1, sizeof(*v));
+	if (!v)
+		return -1;
+	srv.waiting = v;
+	v[srv.nwaiting++] = (struct waiting){ *c, st, now_usec() + SOURCE_WAIT_USEC };
+	/* Every child forked meanwhile closes it. */
+	if (closefds_update() < 0) {
+		srv.nwaiting--;
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything the parent checks between accept and fork; 1: go ahead and fork. */
 static int admit(const struct listener *l, const struct conn *c)
 {
 	const struct service *svc = l->svc;
-	char why[64];
 
 	/*
 	 * A PROXY service takes connections from its trusted proxies only (the
@@ -1163,10 +1241,10 @@ static int admit(const struct listener *l, const struct conn *c)
 		refuse(c, MSGID_CONN_DENIED, "not allowed");
 		return 0;
 	}
-	if (svc->max_per_source &&
-	    srctab_get(&l->st->sources, &c->peer) >= (unsigned)svc->max_per_source) {
-		snprintf(why, sizeof(why), "max_per_source (%d) reached", svc->max_per_source);
-		refuse(c, MSGID_CONN_LIMITED, why);
+	if (svc->max_per_source && !source_below(l->st, &c->peer, svc->max_per_source)) {
+		if (source_wait(c, l->st) == 0)
+			return 0;
+		source_refuse(c);
 		return 0;
 	}
 	return 1;
@@ -1228,13 +1306,70 @@ static void accept_on(struct listener *l)
 			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 				(void)addr_from_sockaddr(&c.local, (struct sockaddr *)&ss, len);
 		}
-		/* Not for PROXY services: the name belongs to the client the header will name. */
-		c.cached = l->svc->resolve != RESOLVE_NONE && l->svc->resolve_cache_ttl &&
-			   !l->svc->proxy &&
-			   namecache_get(&srv.names, &c.peer, l->svc->resolve, now_usec(),
-					 &c.cached_host, &c.cached_lookup);
+		name_cached(&c);
 		if (admit(l, &c) && !(parkable(&c) && park(&c, l->st) == 0))
 			spawn(&c, l->st, NULL);
+	}
+}
+
+/* W's source is below max_per_source now: start it as accept_on() would have. */
+static __attribute__((noinline)) void waiting_start(struct conn *c, struct svc_state *st)
+{
+	name_cached(c); /* again: the cache may have changed since */
+	if (!(parkable(c) && park(c, st) == 0))
+		spawn(c, st, NULL);
+}
+
+/* Take waiting connection I out of the list, and out of what children close. */
+static void waiting_remove(size_t i)
+{
+	srv.waiting[i] = srv.waiting[--srv.nwaiting];
+	(void)closefds_update(); /* shrinks: cannot fail */
+}
+
+/*
+ * Start each waiting connection whose source is below its limit now (and
+ * that the other limits let in; else it waits on, as in the backlog), and
+ * refuse those still over it at their deadline.
+ */
+static void waiting_run(void)
+{
+	struct svc_state *st;
+	struct waiting *w;
+	struct conn c;
+	uint64_t now = now_usec();
+	size_t i = 0;
+
+	while (i < srv.nwaiting) {
+		w = &srv.waiting[i];
+		c = w->c;
+		st = w->st;
+		if (source_below(st, &c.peer, c.svc->max_per_source)) {
+			if (!may_accept() ||
+			    (c.svc->max_connections && st->active >= c.svc->max_connections)) {
+				i++;
+				continue;
+			}
+			waiting_remove(i);
+			waiting_start(&c, st);
+		} else if (now >= w->deadline) {
+			waiting_remove(i);
+			source_refuse(&c);
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Refuse every waiting connection: before a reload frees their services, and at shutdown. */
+static void waiting_flush(void)
+{
+	struct conn c;
+
+	while (srv.nwaiting) {
+		c = srv.waiting[srv.nwaiting - 1].c;
+		waiting_remove(srv.nwaiting - 1);
+		source_refuse(&c);
 	}
 }
 
@@ -1272,7 +1407,8 @@ static void proxy_learned(pid_t pid, struct child *ch, const struct child_report
 	struct addr src = r->src, dst = r->dst;
 	int over;
 
-	if (src.len == 0 || (src.u.sa.sa_family != AF_INET && src.u.sa.sa_family != AF_INET6))
+	if (src.len == 0 || (src.u.sa.sa_family != AF_INET && src.u.sa.sa_family != AF_INET6) ||
+	    ch->source_released)
 		return;
 	ch->proxy = ch->peer;
 	ch->proxied = 1;
@@ -1313,6 +1449,15 @@ static void accepted_log_pending(struct child *ch, pid_t pid, const char *host)
 	log_accepted(ch->st->name, &ch->peer, &ch->local, host ? &name : NULL, pid);
 }
 
+/* CH's connection is over: it no longer counts for max_per_source (once). */
+static void source_release(struct child *ch)
+{
+	if (ch->source_released)
+		return;
+	ch->source_released = 1;
+	srctab_dec(&ch->st->sources, &ch->peer);
+}
+
 static void reports_read(void)
 {
 	struct child_report r;
@@ -1336,6 +1481,12 @@ static void reports_read(void)
 			names_remember(ch->st->svc, ch->mode, &ch->peer, r.host, r.lookup);
 			accepted_log_pending(ch, srv.pids[i], r.host);
 		} else if (r.type == REPORT_END) {
+			/*
+			 * The child reports its end before it exits, and so before its
+			 * client sees the connection close: a client that connects
+			 * again at once is no longer over max_per_source.
+			 */
+			source_release(ch);
 			ch->bytes_in = r.bytes_in;
 			ch->bytes_out = r.bytes_out;
 			ch->have_bytes = r.have_bytes;
@@ -1401,7 +1552,7 @@ static void child_ended(size_t i, int status)
 	if (ch->verdict_fd >= 0)
 		close(ch->verdict_fd);
 	ch->st->active--;
-	srctab_dec(&ch->st->sources, &ch->peer);
+	source_release(ch);
 	state_free_if_unused(ch->st);
 	srv.status_stale = 1;
 	srv.nchildren--;
@@ -1673,6 +1824,7 @@ static void reload(void)
 		log_warn("reload");
 	/* Parked connections refer to the old services: start them before those are freed. */
 	parked_flush();
+	waiting_flush();
 	/* So do the idle spares: the next ones are copies of the new configuration. */
 	spares_let_go();
 	srv.spares_want = spares_wanted(conf);
@@ -1704,6 +1856,7 @@ static void stop(int sig)
 		  strsignal(sig), srv.nchildren);
 	notify_stopping();
 	parked_flush();
+	waiting_flush();
 	spares_let_go();
 	for (i = 0; i < srv.nlis; i++)
 		if (srv.lis[i].fd >= 0)
@@ -1772,6 +1925,9 @@ static int next_timeout(void)
 	for (i = 0; i < srv.nparked; i++)
 		if (!next || srv.parked[i]->deadline < next)
 			next = srv.parked[i]->deadline;
+	for (i = 0; i < srv.nwaiting; i++)
+		if (!next || srv.waiting[i].deadline < next)
+			next = srv.waiting[i].deadline;
 	/* Unlogged refusals are reported when their second is over, even if no more come. */
 	if (srv.refusals_unlogged && (!next || (srv.refusal_second + 1) * 1000000u < next))
 		next = (srv.refusal_second + 1) * 1000000u;
@@ -1880,7 +2036,8 @@ static void server_free(void)
 		srctab_free(&st->sources);
 	}
 	pool_destroy(&srv.state_pool);
-	free(srv.parked); /* none left: stop() started them all */
+	free(srv.parked);  /* none left: stop() started them all */
+	free(srv.waiting); /* none left: stop() refused them */
 	pool_destroy(&srv.parked_pool);
 	srv.states = NULL;
 	parent_free(srv.children, srv.cap * sizeof(*srv.children));
@@ -1979,6 +2136,8 @@ CHILD_PATH int server_run(int log_level_override)
 				accept_on(&srv.lis[ev[i].data.u64]);
 		}
 		timers_run();
+		if (srv.nwaiting)
+			waiting_run();
 		spares_fill();
 		poll_update();
 		/* Before sleeping: this turn's messages, and a pending report of dropped ones. */

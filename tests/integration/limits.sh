@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Limits that recover. A service's max_connections: the next client waits in the backlog,
 # unaccepted, and is served the moment a child ends (other services go on meanwhile).
-# max_per_source: one more from that source is closed at once (connection-limited, no
-# process), another source is served, and the first is served again once one of its
-# connections ends. rate/burst: a burst is served at once, the rest one token apart (never
+# max_per_source: one more from that source is closed (connection-limited, no process; it
+# waits 0.2 s for one of them to end first), another source is served, and the first is
+# served again once one of its connections ends; a sequential client (built-in and exec) is
+# never refused. rate/burst: a burst is served at once, the rest one token apart (never
 # sooner, not much later, none refused, no busy loop while paused); after an idle period the
 # burst is there again. daemon.max_connections counts the children of all services. A flood
 # of 200 refused connections gives at most 50 entries a second and a notice counting the rest.
@@ -46,7 +47,11 @@ write_conf <<EOF
 services = (
   { name = "capped"; listen = [ "127.0.0.1" ]; port = 7001; builtin = "echo"; max_connections = 2; },
   { name = "per-source"; listen = [ "127.0.0.1" ]; port = 7002; builtin = "echo"; max_per_source = 2; },
-  { name = "rated"; listen = [ "127.0.0.1" ]; port = 7003; builtin = "echo"; rate = 1; burst = 3; }
+  { name = "rated"; listen = [ "127.0.0.1" ]; port = 7003; builtin = "echo"; rate = 1; burst = 3; },
+  { name = "one-echo"; listen = [ "127.0.0.1" ]; port = 7004; builtin = "echo"; max_per_source = 1;
+    resolve = "none"; },
+  { name = "one-cat"; listen = [ "127.0.0.1" ]; port = 7005; exec = [ "/bin/cat" ]; max_per_source = 1;
+    resolve = "none"; }
 );
 EOF
 start_daemon
@@ -98,7 +103,7 @@ grep -qF "connection from [127.0.0.2]:$lport to per-source on [127.0.0.1]:7002 r
 	fail "the connection-limited message: $line"
 [ "$(count_events "$MSGID_CONN_ACCEPTED" REMOTE_PORT="$lport")" = 0 ] ||
 	fail "the limited connection was logged as accepted"
-ok "max_per_source = 2: a third from 127.0.0.2 is closed at once, connection-limited (PRIORITY=5), no process"
+ok "max_per_source = 2: a third from 127.0.0.2 is closed, connection-limited (PRIORITY=5), no process"
 out=$(probe served 127.0.0.1 7002 --bind 127.0.0.3 --timeout 20 2>&1) ||
 	fail "another source was not served while 127.0.0.2 is at its limit: $out"
 ok "another source (127.0.0.3) is served meanwhile"
@@ -108,6 +113,18 @@ wait_for at_least 1 "$MSGID_CONN_ENDED" ACCEPTD_SERVICE=per-source REMOTE_ADDR=1
 out=$(probe served 127.0.0.1 7002 --bind 127.0.0.2 --timeout 20 2>&1) ||
 	fail "127.0.0.2 is not served again after one of its connections ended: $out"
 ok "one of its connections ended: 127.0.0.2 is served again"
+
+# A sequential client is never over max_per_source = 1: each connection starts after the last
+# one closed. Its client sees a connection close before the parent has reaped its process, and
+# it used to be refused for a connection that was over: a quarter of 300 such connections to a
+# built-in service, and three quarters to an exec'd /bin/cat, on the machines we test on.
+for svc in one-echo:7004 one-cat:7005; do
+	out=$(client echo 127.0.0.1 "${svc#*:}" --bind 127.0.0.4 --size 64 --repeat 200 --timeout 20 2>&1) ||
+		fail "${svc%:*} (max_per_source = 1): a sequential client was refused after $(grep -c '^ok ' <<<"$out") connections: $(tail -n 1 <<<"$out")"
+	[ "$(count_events "$MSGID_CONN_LIMITED" ACCEPTD_SERVICE="${svc%:*}")" = 0 ] ||
+		fail "${svc%:*}: connection-limited entries for a sequential client"
+done
+ok "max_per_source = 1: 200 sequential connections from one client, built-in and exec, none refused"
 
 # --- rate and burst: 1 a second, 3 at once
 ticks0=$(cpu_ticks "$DAEMON_PID")
