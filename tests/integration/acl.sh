@@ -79,8 +79,9 @@ refused() {
 	local ra=$as la=${6:-$dst}
 	grep -qF "connection from [$ra]:$lport to $1 on [$la]:$2 refused: not allowed | " <<<"$line" ||
 		fail "$1: the message is not \"connection from [$ra]:$lport to $1 on [$la]:$2 refused: not allowed\": $line"
-	[ "$(count_events "$MSGID_CONN_ACCEPTED" REMOTE_PORT="$lport")$(count_events \
-		"$MSGID_CONN_ENDED" REMOTE_PORT="$lport")" = 00 ] ||
+	# By address and port: another source may have had the same port before.
+	[ "$(count_events "$MSGID_CONN_ACCEPTED" REMOTE_ADDR="$as" REMOTE_PORT="$lport")$(count_events \
+		"$MSGID_CONN_ENDED" REMOTE_ADDR="$as" REMOTE_PORT="$lport")" = 00 ] ||
 		fail "$1: the refused connection from $3 port $lport was logged as accepted or ended"
 	ok "$1: $3 -> $dst refused in the parent: closed at once, connection-denied (PRIORITY=5, REMOTE_ADDR=$as), no process created"
 }

@@ -101,7 +101,7 @@ line=$(events "$MSGID_CONN_LIMITED" | with_fields REMOTE_PORT="$lport")
 	fail "the connection-limited entry is not PRIORITY=5 per-source 127.0.0.2 -> 127.0.0.1:7002 without CHILD_PID: $line"
 grep -qF "connection from [127.0.0.2]:$lport to per-source on [127.0.0.1]:7002 refused: max_per_source (2) reached | " <<<"$line" ||
 	fail "the connection-limited message: $line"
-[ "$(count_events "$MSGID_CONN_ACCEPTED" REMOTE_PORT="$lport")" = 0 ] ||
+[ "$(count_events "$MSGID_CONN_ACCEPTED" REMOTE_ADDR=127.0.0.2 REMOTE_PORT="$lport")" = 0 ] ||
 	fail "the limited connection was logged as accepted"
 ok "max_per_source = 2: a third from 127.0.0.2 is closed, connection-limited (PRIORITY=5), no process"
 out=$(probe served 127.0.0.1 7002 --bind 127.0.0.3 --timeout 20 2>&1) ||
