@@ -87,6 +87,7 @@ struct child {
 	int verdict_fd;	      /* the waiting child's pipe (PROXY with max_per_source), or -1 */
 	int accepted_pending; /* the parent logs connection-accepted when the name comes */
 	int source_released;  /* no longer counted for max_per_source: its connection is over */
+	uint64_t verdict_due; /* over max_per_source behind a PROXY header: refused then, or 0 */
 };
 
 /*
@@ -151,6 +152,8 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	unsigned parked_flushes; /* an event loop turn ignores parked events after a flush */
 	struct waiting *waiting; /* connections over max_per_source, for a moment */
 	size_t nwaiting, waitcap;
+	size_t verdicts_due;   /* children with a verdict_due */
+	uint64_t verdict_next; /* the earliest verdict_due, or earlier */
 	int epfd;
 	int sigfd;
 	int report_rd; /* children's reports arrive here (non-blocking) */
@@ -1401,11 +1404,39 @@ static void child_verdict(struct child *ch, int go)
 	ch->verdict_fd = -1;
 }
 
-static void proxy_learned(pid_t pid, struct child *ch, const struct child_report *r)
+/* CH's client, named by its PROXY header, is over max_per_source: refuse it, and say so. */
+static void proxy_refuse(pid_t pid, struct child *ch)
+{
+	const struct service *svc = ch->st->svc;
+	struct conn_info ci = { ch->st->name, &ch->peer, &ch->local, &ch->proxy, NULL, pid };
+	struct log_field f[CONN_FIELDS];
+	struct conn_text t;
+	int n;
+
+	child_verdict(ch, 0);
+	snprintf(ch->reason, sizeof(ch->reason), "max_per_source");
+	if (!refusal_log_ok())
+		return;
+	n = conn_fields(f, &t, &ci);
+	log_event(MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
+		  "connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
+		  t.raddr, t.rport, t.paddr, t.pport, ch->st->name, svc ? svc->max_per_source : 0);
+}
+
+/* Whether CH's client, counted, is over its service's max_per_source. */
+static int proxy_over(const struct child *ch)
+{
+	const struct service *svc = ch->st->svc;
+
+	return svc && svc->max_per_source &&
+	       srctab_get(&ch->st->sources, &ch->peer) > (unsigned)svc->max_per_source;
+}
+
+static void proxy_learned(struct child *ch, const struct child_report *r)
 {
 	const struct service *svc = ch->st->svc;
 	struct addr src = r->src, dst = r->dst;
-	int over;
+	uint64_t wait;
 
 	if (src.len == 0 || (src.u.sa.sa_family != AF_INET && src.u.sa.sa_family != AF_INET6) ||
 	    ch->source_released)
@@ -1417,25 +1448,22 @@ static void proxy_learned(pid_t pid, struct child *ch, const struct child_report
 	ch->local = dst;
 	if (srctab_inc(&ch->st->sources, &ch->peer) < 0)
 		log_warn("%s: per-source count", ch->st->name);
-	over = svc && svc->max_per_source &&
-	       srctab_get(&ch->st->sources, &ch->peer) > (unsigned)svc->max_per_source;
-	child_verdict(ch, !over);
-	if (over) {
-		snprintf(ch->reason, sizeof(ch->reason), "max_per_source");
-		if (refusal_log_ok()) {
-			struct conn_info ci = { ch->st->name, &ch->peer, &ch->local,
-						&ch->proxy,   NULL,	 pid };
-			struct log_field f[CONN_FIELDS];
-			struct conn_text t;
-			int n = conn_fields(f, &t, &ci);
-
-			log_event(
-				MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
-				"connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
-				t.raddr, t.rport, t.paddr, t.pport, ch->st->name,
-				svc->max_per_source);
-		}
+	if (!proxy_over(ch)) {
+		child_verdict(ch, 1);
+		return;
 	}
+	/*
+	 * Over, as far as the parent knows yet. As for a connection accepted
+	 * over the limit (struct waiting), one of the client's connections
+	 * may have closed already, its process not reaped yet: decide a
+	 * moment later (verdicts_run()), within the time the child waits.
+	 */
+	wait = (uint64_t)svc->proxy_timeout * 500u; /* half of it, in usec */
+	if (wait > SOURCE_WAIT_USEC)
+		wait = SOURCE_WAIT_USEC;
+	ch->verdict_due = now_usec() + wait;
+	if (!srv.verdicts_due++ || ch->verdict_due < srv.verdict_next)
+		srv.verdict_next = ch->verdict_due;
 }
 
 /* The connection-accepted entry that waited for the child's name (accepted_logger). */
@@ -1495,7 +1523,7 @@ static void reports_read(void)
 			if (!ch->reason[0])
 				memcpy(ch->reason, r.reason, sizeof(ch->reason));
 		} else if (r.type == REPORT_PROXY && !ch->proxied) {
-			proxy_learned(srv.pids[i], ch, &r);
+			proxy_learned(ch, &r);
 		}
 	}
 }
@@ -1551,6 +1579,8 @@ static void child_ended(size_t i, int status)
 	}
 	if (ch->verdict_fd >= 0)
 		close(ch->verdict_fd);
+	if (ch->verdict_due)
+		srv.verdicts_due--;
 	ch->st->active--;
 	source_release(ch);
 	state_free_if_unused(ch->st);
@@ -1617,9 +1647,10 @@ static void reap(void)
 {
 	ssize_t i;
 	pid_t pid;
-	int status;
+	int status, reaped = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		reaped = 1;
 		/*
 		 * A child queues its reports before it exits, so once waitpid()
 		 * has it, they are here: read them now, not before the loop.
@@ -1635,8 +1666,44 @@ static void reap(void)
 		else
 			(void)spare_ended(pid);
 	}
-	/* A child gone frees a process slot and descriptors: try again at once. */
-	srv.backoff = 0;
+	/*
+	 * A child gone frees a process slot and descriptors: try again at once.
+	 * Only then: reap() also runs before a max_per_source verdict.
+	 */
+	if (reaped)
+		srv.backoff = 0;
+}
+
+/*
+ * Decide the verdicts proxy_learned() put off: go for a client no longer
+ * over its limit, now that what has ended is reaped; no at the due time.
+ */
+static void verdicts_run(void)
+{
+	uint64_t now, next = 0;
+	struct child *ch;
+	size_t i;
+
+	reports_read();
+	reap();
+	now = now_usec();
+	for (i = 0; i < srv.nchildren && srv.verdicts_due; i++) {
+		ch = &srv.children[i];
+		if (!ch->verdict_due)
+			continue;
+		if (!proxy_over(ch)) {
+			child_verdict(ch, 1);
+		} else if (now >= ch->verdict_due) {
+			proxy_refuse(srv.pids[i], ch);
+		} else {
+			if (!next || ch->verdict_due < next)
+				next = ch->verdict_due;
+			continue;
+		}
+		ch->verdict_due = 0;
+		srv.verdicts_due--;
+	}
+	srv.verdict_next = next;
 }
 
 static void status_text(char *buf, size_t len)
@@ -1928,6 +1995,8 @@ static int next_timeout(void)
 	for (i = 0; i < srv.nwaiting; i++)
 		if (!next || srv.waiting[i].deadline < next)
 			next = srv.waiting[i].deadline;
+	if (srv.verdicts_due && (!next || srv.verdict_next < next))
+		next = srv.verdict_next;
 	/* Unlogged refusals are reported when their second is over, even if no more come. */
 	if (srv.refusals_unlogged && (!next || (srv.refusal_second + 1) * 1000000u < next))
 		next = (srv.refusal_second + 1) * 1000000u;
@@ -2138,6 +2207,8 @@ CHILD_PATH int server_run(int log_level_override)
 		timers_run();
 		if (srv.nwaiting)
 			waiting_run();
+		if (srv.verdicts_due)
+			verdicts_run();
 		spares_fill();
 		poll_update();
 		/* Before sleeping: this turn's messages, and a pending report of dropped ones. */

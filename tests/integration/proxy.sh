@@ -106,7 +106,9 @@ services = (
   { name = "hav1"; listen = [ "127.0.0.1" ]; port = 7110; builtin = "echo";
     proxy_protocol = "v1"; $T; },
   { name = "hav2"; listen = [ "127.0.0.1" ]; port = 7111; builtin = "echo";
-    proxy_protocol = "v2"; $T; }
+    proxy_protocol = "v2"; $T; },
+  { name = "plimitcat"; listen = [ "127.0.0.1" ]; port = 7112; exec = [ "$CAT" ];
+    proxy_protocol = "v1"; $T; max_per_source = 1; resolve = "none"; }
 );
 EOF
 start_daemon
@@ -271,6 +273,40 @@ wait_for proc_gone "$first" || fail "plimit: the held connection did not finish"
 wait "$first" || fail "plimit: the held connection: $(cat "$TESTDIR/first.out")"
 ok "max_per_source = 1 counts the advertised client: its second connection killed" \
 	"(connection-limited), another client served"
+
+# A client that connects again as soon as its last connection closed is not over
+# max_per_source = 1, also behind a proxy: the parent decides when the child reports the
+# header, and the last connection's process may not be reaped by then (an exec'd program
+# reports nothing). 150 connections in a row from one process, each after the last closed.
+for svc in plimit:7109 plimitcat:7112; do
+	out=$("$PYTHON" - "${svc#*:}" <<'EOF' 2>&1
+import socket, sys
+port, served = int(sys.argv[1]), 0
+for i in range(150):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    data = b"round %d\n" % i
+    s.sendall(b"PROXY TCP4 198.51.100.30 203.0.113.1 %d 443\r\n" % (42000 + i) + data)
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    s.close()
+    if got != data:
+        sys.exit("connection %d: %r back, not %r (%d served before it)" % (i + 1, got, data, served))
+    served += 1
+print("ok served=%d" % served)
+EOF
+	) || fail "${svc%:*} (max_per_source = 1 behind PROXY): a sequential client was refused: $out"
+	[ "$(count_events "$MSGID_CONN_LIMITED" ACCEPTD_SERVICE="${svc%:*}" REMOTE_ADDR=198.51.100.30)" = 0 ] ||
+		fail "${svc%:*}: connection-limited entries for a sequential client behind PROXY"
+done
+ok "max_per_source = 1 behind PROXY: 150 sequential connections of one client, built-in and exec, none refused"
 
 # A real haproxy in front: send-proxy (v1) and send-proxy-v2 with CRC32C and UNIQUE_ID TLVs.
 v6bind='' v6client=''
