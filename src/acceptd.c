@@ -154,7 +154,8 @@ int main(int argc, char *argv[])
 		/* stderr is /dev/null now: a terminal no longer keeps the log from the journal. */
 		log_init(level >= 0 ? level : conf->log_level);
 	}
-	if (pid_path && daemon_pidfile_write(pid_path) < 0)
+	if (pid_path && (daemon_pidfile_write(pid_path) < 0 ||
+			 server_close_in_children(daemon_pidfile_fd()) < 0))
 		fatal(EX_OSERR, "cannot write pidfile %s", pid_path);
 	/* After binding (ports below 1024) and the pidfile: nothing else needs root. */
 	if (conf->has_user && daemon_drop_privileges(conf->uid, conf->gid) < 0)
@@ -163,8 +164,16 @@ int main(int argc, char *argv[])
 
 	rc = server_run(level);
 
-	if (pid_path)
-		daemon_pidfile_remove(pid_path);
+	if (pid_path) {
+		switch (daemon_pidfile_remove(pid_path)) {
+		case 1:
+			log_warn("pidfile %s emptied, not removed", pid_path);
+			break;
+		case -1:
+			log_warn("cannot remove pidfile %s", pid_path);
+			break;
+		}
+	}
 	free(pid_path);
 	free(abs_path);
 	return rc;

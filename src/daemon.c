@@ -47,6 +47,12 @@ int daemon_detach(void)
 	return 0;
 }
 
+/*
+ * The pidfile, kept open (for writing, as it was created) by the daemon
+ * only: children close it (server_close_in_children()).
+ */
+static int pid_fd = -1;
+
 int daemon_pidfile_write(const char *path)
 {
 	char tmp[4096], buf[32];
@@ -62,14 +68,10 @@ int daemon_pidfile_write(const char *path)
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write_all(fd, buf, (size_t)len) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
 		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
 	/* rename() is atomic: a reader sees the old file or the whole new one. */
 	if (rename(tmp, path) < 0)
 		goto fail;
+	pid_fd = fd;
 	return 0;
 fail:
 	saved = errno;
@@ -93,21 +95,44 @@ int daemon_drop_privileges(uid_t uid, gid_t gid)
 	return 0;
 }
 
-void daemon_pidfile_remove(const char *path)
+int daemon_pidfile_fd(void)
 {
+	return pid_fd;
+}
+
+int daemon_pidfile_remove(const char *path)
+{
+	struct stat ours, there;
 	char buf[32];
 	ssize_t n;
-	int fd;
+	int fd, rc = 0, saved = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		goto out;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return;
+		goto out;
 	buf[n] = '\0';
 	/* Someone else's pidfile (a second instance started later) is not ours to remove. */
-	if (strtol(buf, NULL, 10) == (long)getpid())
-		unlink(path);
+	if (strtol(buf, NULL, 10) != (long)getpid() || unlink(path) == 0)
+		goto out;
+	saved = errno;
+	rc = -1;
+	/*
+	 * Not removable: daemon.user dropped the right to write to its
+	 * directory. Emptied then, through the descriptor that created it, so
+	 * that no stale pid is left for a later process to be mistaken for us.
+	 */
+	if ((saved == EACCES || saved == EPERM || saved == EROFS) && pid_fd >= 0 &&
+	    fstat(pid_fd, &ours) == 0 && stat(path, &there) == 0 && ours.st_dev == there.st_dev &&
+	    ours.st_ino == there.st_ino && ftruncate(pid_fd, 0) == 0)
+		rc = 1;
+out:
+	if (pid_fd >= 0)
+		close(pid_fd);
+	pid_fd = -1;
+	errno = saved;
+	return rc;
 }

@@ -157,6 +157,7 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 	int epfd;
 	int sigfd;
 	int report_rd; /* children's reports arrive here (non-blocking) */
+	int keep_fd;   /* the daemon's own (the pidfile), closed by children; or -1 */
 	int report_wr; /* children write here */
 	/*
 	 * Spares (spare.c): children forked ahead of their connections. Their
@@ -210,6 +211,7 @@ static struct __attribute__((aligned(SRV_ALIGN))) {
 } srv = { .epfd = -1,
 	  .sigfd = -1,
 	  .report_rd = -1,
+	  .keep_fd = -1,
 	  .report_wr = -1,
 	  .news_rd = -1,
 	  .news_wr = -1,
@@ -497,7 +499,7 @@ static int closefds_update(void)
 	size_t i, n = 0;
 	int *v;
 
-	if (closefds_reserve(srv.nlis + 4 + srv.nwaiting + 2 * srv.nparked) < 0)
+	if (closefds_reserve(srv.nlis + 5 + srv.nwaiting + 2 * srv.nparked) < 0)
 		return -1;
 	v = srv.closefds;
 	for (i = 0; i < srv.nlis; i++)
@@ -506,6 +508,8 @@ static int closefds_update(void)
 	v[n++] = srv.sigfd;
 	v[n++] = srv.report_rd;
 	v[n++] = srv.news_rd;
+	if (srv.keep_fd >= 0)
+		v[n++] = srv.keep_fd;
 	for (i = 0; i < srv.nwaiting; i++)
 		v[n++] = srv.waiting[i].c.fd;
 	srv.nclosestatic = n;
@@ -515,6 +519,12 @@ static int closefds_update(void)
 	}
 	srv.nclosefds = n;
 	return 0;
+}
+
+int server_close_in_children(int fd)
+{
+	srv.keep_fd = fd;
+	return closefds_update();
 }
 
 static int may_accept(void)

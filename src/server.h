@@ -22,4 +22,7 @@ int server_listen(struct conf *conf, struct inherited *inh, size_t ninh);
  */
 int server_run(int log_level_override);
 
+/* FD is the daemon's own: every child closes it first. Returns 0, or -1 with errno. */
+int server_close_in_children(int fd);
+
 #endif
