@@ -279,31 +279,10 @@ ok "max_per_source = 1 counts the advertised client: its second connection kille
 # header, and the last connection's process may not be reaped by then (an exec'd program
 # reports nothing). 150 connections in a row from one process, each after the last closed.
 for svc in plimit:7109 plimitcat:7112; do
-	out=$("$PYTHON" - "${svc#*:}" <<'EOF' 2>&1
-import socket, sys
-port, served = int(sys.argv[1]), 0
-for i in range(150):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    data = b"round %d\n" % i
-    s.sendall(b"PROXY TCP4 198.51.100.30 203.0.113.1 %d 443\r\n" % (42000 + i) + data)
-    s.shutdown(socket.SHUT_WR)
-    got = b""
-    try:
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            got += chunk
-    except OSError:
-        pass
-    s.close()
-    if got != data:
-        sys.exit("connection %d: %r back, not %r (%d served before it)" % (i + 1, got, data, served))
-    served += 1
-print("ok served=%d" % served)
-EOF
-	) || fail "${svc%:*} (max_per_source = 1 behind PROXY): a sequential client was refused: $out"
-	[ "$(count_events "$MSGID_CONN_LIMITED" ACCEPTD_SERVICE="${svc%:*}" REMOTE_ADDR=198.51.100.30)" = 0 ] ||
+	out=$(psend 127.0.0.1 "${svc#*:}" --header "v1,TCP4,198.51.100.31,203.0.113.1,42000,443" \
+		--size 64 --repeat 150 --timeout 10) ||
+		fail "${svc%:*} (max_per_source = 1 behind PROXY): a sequential client was refused: $(tail -n 1 <<<"$out")"
+	[ "$(count_events "$MSGID_CONN_LIMITED" ACCEPTD_SERVICE="${svc%:*}" REMOTE_ADDR=198.51.100.31)" = 0 ] ||
 		fail "${svc%:*}: connection-limited entries for a sequential client behind PROXY"
 done
 ok "max_per_source = 1 behind PROXY: 150 sequential connections of one client, built-in and exec, none refused"

@@ -223,12 +223,16 @@ def main():
     p.add_argument("--ready", help="written once the header is sent (separate/trickle)")
     p.add_argument("--go", help="wait for this file before sending the data")
     p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="this many connections, each as soon as the last one closed")
     a = p.parse_args()
-    try:
-        run(a)
-    except (Failure, OSError) as e:
-        sys.stderr.write("proxysend: %s:%d: %s\n" % (a.host, a.port, e))
-        sys.exit(1)
+    for i in range(a.repeat):
+        try:
+            run(a)
+        except (Failure, OSError) as e:
+            sys.stderr.write("proxysend: %s:%d: connection %d of %d: %s\n"
+                             % (a.host, a.port, i + 1, a.repeat, e))
+            sys.exit(1)
 
 
 if __name__ == "__main__":
