@@ -1180,8 +1180,11 @@ static void refuse(const struct conn *c, const char *msgid, const char *why)
 static void reports_read(void);
 static void reap(void);
 
-/* A repeat client's name from the cache, into C (not for PROXY services: theirs comes later). */
-static void name_cached(struct conn *c)
+/*
+ * A repeat client's name from the cache, into C (not for PROXY services:
+ * theirs comes later). Inlined: it is on the accept path of every connection.
+ */
+static inline __attribute__((always_inline)) void name_cached(struct conn *c)
 {
 	const struct service *svc = c->svc;
 
@@ -1199,17 +1202,23 @@ static void source_refuse(const struct conn *c)
 }
 
 /*
- * Whether PEER has fewer than MAX connections to ST's service. Before a
- * no, the news this turn has not read yet: a client that connects again
- * as soon as its last connection closed may be here before the report or
- * the exit of that connection's child, and must not be refused for it.
+ * The news not read yet this turn: the children's reports and exits. A
+ * client that connects again as soon as its last connection closed may be
+ * here before the report or the exit of that connection's child, and must
+ * not be refused for it under max_per_source.
  */
+static void children_catch_up(void)
+{
+	reports_read();
+	reap();
+}
+
+/* Whether PEER has fewer than MAX connections to ST's service, after catching up if not. */
 static int source_below(struct svc_state *st, const struct addr *peer, int max)
 {
 	if (srctab_get(&st->sources, peer) < (unsigned)max)
 		return 1;
-	reports_read();
-	reap();
+	children_catch_up();
 	return srctab_get(&st->sources, peer) < (unsigned)max;
 }
 
@@ -1343,21 +1352,20 @@ static void waiting_remove(size_t i)
 /*
  * Start each waiting connection whose source is below its limit now (and
  * that the other limits let in; else it waits on, as in the backlog), and
- * refuse those still over it at their deadline.
+ * refuse those still over it at their deadline. After children_catch_up().
  */
-static void waiting_run(void)
+static void waiting_run(uint64_t now)
 {
 	struct svc_state *st;
 	struct waiting *w;
 	struct conn c;
-	uint64_t now = now_usec();
 	size_t i = 0;
 
 	while (i < srv.nwaiting) {
 		w = &srv.waiting[i];
 		c = w->c;
 		st = w->st;
-		if (source_below(st, &c.peer, c.svc->max_per_source)) {
+		if (srctab_get(&st->sources, &c.peer) < (unsigned)c.svc->max_per_source) {
 			if (!may_accept() ||
 			    (c.svc->max_connections && st->active >= c.svc->max_connections)) {
 				i++;
@@ -1414,7 +1422,7 @@ static void child_verdict(struct child *ch, int go)
 	ch->verdict_fd = -1;
 }
 
-/* CH's client, named by its PROXY header, is over max_per_source: refuse it, and say so. */
+/* CH's client, named by its PROXY header, is over max_per_source (proxy_over()): refuse it. */
 static void proxy_refuse(pid_t pid, struct child *ch)
 {
 	const struct service *svc = ch->st->svc;
@@ -1430,7 +1438,7 @@ static void proxy_refuse(pid_t pid, struct child *ch)
 	n = conn_fields(f, &t, &ci);
 	log_event(MSGID_CONN_LIMITED, LOG_NOTICE, f, n,
 		  "connection from [%s]:%s via [%s]:%s to %s refused: max_per_source (%d) reached",
-		  t.raddr, t.rport, t.paddr, t.pport, ch->st->name, svc ? svc->max_per_source : 0);
+		  t.raddr, t.rport, t.paddr, t.pport, ch->st->name, svc->max_per_source);
 }
 
 /* Whether CH's client, counted, is over its service's max_per_source. */
@@ -1686,17 +1694,14 @@ static void reap(void)
 
 /*
  * Decide the verdicts proxy_learned() put off: go for a client no longer
- * over its limit, now that what has ended is reaped; no at the due time.
+ * over its limit, no at the due time. After children_catch_up().
  */
-static void verdicts_run(void)
+static void verdicts_run(uint64_t now)
 {
-	uint64_t now, next = 0;
+	uint64_t next = 0;
 	struct child *ch;
 	size_t i;
 
-	reports_read();
-	reap();
-	now = now_usec();
 	for (i = 0; i < srv.nchildren && srv.verdicts_due; i++) {
 		ch = &srv.children[i];
 		if (!ch->verdict_due)
@@ -2215,10 +2220,13 @@ CHILD_PATH int server_run(int log_level_override)
 				accept_on(&srv.lis[ev[i].data.u64]);
 		}
 		timers_run();
-		if (srv.nwaiting)
-			waiting_run();
-		if (srv.verdicts_due)
-			verdicts_run();
+		/* Those over max_per_source, waiting a moment for one of theirs to end. */
+		if (srv.nwaiting || srv.verdicts_due) {
+			children_catch_up();
+			waiting_run(now_usec());
+			if (srv.verdicts_due)
+				verdicts_run(now_usec());
+		}
 		spares_fill();
 		poll_update();
 		/* Before sleeping: this turn's messages, and a pending report of dropped ones. */
